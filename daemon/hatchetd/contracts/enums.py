@@ -1,0 +1,65 @@
+"""The states and reasons of design §5, shared by the daemon, the API and the CLI."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StepRunStatus(StrEnum):
+    """Where a step run is in its life; the last three are final."""
+
+    PENDING = "PENDING"
+    PENDING_ASSIGNMENT = "PENDING_ASSIGNMENT"
+    ASSIGNED = "ASSIGNED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_STEP
+
+
+class RunStatus(StrEnum):
+    """Where a workflow run or a job run is in its life; the last three are final."""
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_RUN
+
+
+class CancelReason(StrEnum):
+    """Why a run was cancelled rather than finishing on its own."""
+
+    TIMED_OUT = "TIMED_OUT"
+    SCHEDULING_TIMED_OUT = "SCHEDULING_TIMED_OUT"
+    JOB_TIMED_OUT = "JOB_TIMED_OUT"
+    PREVIOUS_STEP_FAILED = "PREVIOUS_STEP_FAILED"
+    USER_CANCELLED = "USER_CANCELLED"
+    WORKER_LOST = "WORKER_LOST"
+
+
+class WorkerStatus(StrEnum):
+    """A worker is ACTIVE while its socket is open and its heartbeats arrive."""
+
+    ACTIVE = "ACTIVE"
+    LOST = "LOST"
+    STOPPED = "STOPPED"
+
+
+class TriggerKind(StrEnum):
+    """What started a workflow run."""
+
+    EVENT = "EVENT"
+    CRON = "CRON"
+
+
+_FINAL_STEP = frozenset({StepRunStatus.SUCCEEDED, StepRunStatus.FAILED, StepRunStatus.CANCELLED})
+_FINAL_RUN = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})

@@ -1,0 +1,201 @@
+"""Workflow runs, job runs and step runs: the trace of what happened (design §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus, TriggerKind
+
+
+class WorkflowRun(BaseModel):
+    """One execution of one workflow version."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True)
+
+    id: str
+    """The run's id."""
+    workflow_name: str
+    """The workflow it runs."""
+    workflow_version_id: str
+    """The version it runs; fixed when the run is created."""
+    trigger: TriggerKind
+    """What started it."""
+    event_id: str | None = None
+    """The event that triggered it (EVENT runs)."""
+    cron_tick_at: datetime | None = None
+    """The schedule tick that fired it (CRON runs); unique per workflow."""
+    status: RunStatus = RunStatus.PENDING
+    """Its state."""
+    error: str | None = None
+    """Why it failed, when it did."""
+    cancel_reason: CancelReason | None = None
+    """Why it was cancelled, when it was."""
+    created_at: datetime
+    """When it was created."""
+    started_at: datetime | None = None
+    """When its first job started."""
+    finished_at: datetime | None = None
+    """When it reached a final state."""
+
+
+class JobRun(BaseModel):
+    """One job of a workflow run; its steps run in order."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True)
+
+    id: str
+    """The job run's id."""
+    workflow_run_id: str
+    """The workflow run it belongs to."""
+    job_name: str
+    """The job's key under `jobs:`."""
+    status: RunStatus = RunStatus.PENDING
+    """Its state."""
+    error: str | None = None
+    """Why it failed, when it did."""
+    cancel_reason: CancelReason | None = None
+    """Why it was cancelled, when it was."""
+    deadline_at: datetime | None = None
+    """When the job timeout fires, once the job has started and has a timeout."""
+    created_at: datetime
+    """When it was created."""
+    started_at: datetime | None = None
+    """When its first step run was created."""
+    finished_at: datetime | None = None
+    """When it reached a final state."""
+
+
+class StepRun(BaseModel):
+    """One attempt at one step: retries are further step runs with higher attempt numbers."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True)
+
+    id: str
+    """The step run's id."""
+    workflow_run_id: str
+    """The workflow run it belongs to."""
+    job_run_id: str
+    """The job run it belongs to."""
+    step_id: str
+    """The step's `id` in the workflow file."""
+    step_index: int
+    """The step's position in its job, from 0."""
+    action: str
+    """The action a worker must have registered to run it."""
+    attempt: int = 1
+    """The attempt number, from 1; results from older attempts are rejected."""
+    status: StepRunStatus = StepRunStatus.PENDING
+    """Its state."""
+    input: Any = None
+    """The rendered `with:` value, set just before assignment."""
+    output: Any = None
+    """What the action returned."""
+    error: str | None = None
+    """The error message, with the traceback when a worker sent one."""
+    cancel_reason: CancelReason | None = None
+    """Why it was cancelled, when it was."""
+    worker_id: str | None = None
+    """The worker it was assigned to."""
+    deadline_at: datetime | None = None
+    """When the state it is in times out: the scheduling deadline while waiting for a worker,
+    the execution deadline while running, the retry time while backing off."""
+    created_at: datetime
+    """When it was created."""
+    assigned_at: datetime | None = None
+    """When a worker was given it."""
+    started_at: datetime | None = None
+    """When the worker reported it started."""
+    finished_at: datetime | None = None
+    """When it reached a final state."""
+
+
+class StepRunChange(BaseModel):
+    """The fields a transition sets; only the fields given are written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: StepRunStatus | None = None
+    input: Any = None
+    output: Any = None
+    error: str | None = None
+    cancel_reason: CancelReason | None = None
+    worker_id: str | None = None
+    deadline_at: datetime | None = None
+    assigned_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class RunChange(BaseModel):
+    """The fields a job-run or workflow-run transition sets; only the fields given are written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: RunStatus | None = None
+    error: str | None = None
+    cancel_reason: CancelReason | None = None
+    deadline_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class NewRun(BaseModel):
+    """A workflow run with its job runs and first step runs, created in one go."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run: WorkflowRun
+    job_runs: list[JobRun]
+    step_runs: list[StepRun] = Field(default_factory=list)
+
+
+class JobRunTrace(BaseModel):
+    """A job run with every step run it has had, in step order then attempt order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_run: JobRun
+    step_runs: list[StepRun]
+
+
+class RunTrace(BaseModel):
+    """A workflow run with its whole tree: what `hatchet runs show` draws."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run: WorkflowRun
+    jobs: list[JobRunTrace]
+
+
+class RunQuery(BaseModel):
+    """A filter over workflow runs; every field narrows it."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True)
+
+    workflow_name: str | None = None
+    """Only runs of this workflow."""
+    statuses: tuple[RunStatus, ...] = ()
+    """Only runs in one of these states."""
+    event_id: str | None = None
+    """Only runs triggered by this event."""
+    since: datetime | None = None
+    """Only runs created at or after this time."""
+    until: datetime | None = None
+    """Only runs created before this time."""
+    limit: int = Field(default=50, ge=1, le=1000)
+    """The page size."""
+    cursor: str | None = None
+    """The `next_cursor` of the previous page."""
+
+
+class StepLog(BaseModel):
+    """One line a worker logged while running a step."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step_run_id: str
+    at: datetime
+    line: str
