@@ -1,0 +1,234 @@
+"""The one seam between what the engine wants and how a database does it.
+
+Every method speaks the domain's words and takes and returns `hatchetd.contracts` models; no
+SQLAlchemy type crosses this line. Ids and times are decided by the caller (the engine has the
+clock), which keeps the store free of policy and the tests deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from hatchetd.contracts.enums import RunStatus, StepRunStatus, WorkerStatus
+from hatchetd.contracts.events import Event, EventQuery, NewEvent
+from hatchetd.contracts.paging import Page
+from hatchetd.contracts.runs import (
+    JobRun,
+    NewRun,
+    RunChange,
+    RunQuery,
+    RunTrace,
+    StepLog,
+    StepRun,
+    StepRunChange,
+    WorkflowRun,
+)
+from hatchetd.contracts.workers import Worker
+from hatchetd.contracts.workflows import Workflow, WorkflowVersion
+
+
+class Store(Protocol):
+    """Durable state of the daemon: events, workflow versions, runs and workers."""
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group every call made inside the block into one transaction and one commit.
+
+        The daemon uses this to acknowledge many pushes and many results with one fsync.
+        Outside a batch each write method commits on its own. Batches do not nest: a call to
+        `batch()` inside a batch joins the outer one. An exception rolls the whole batch back.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release every connection."""
+        ...
+
+    # -- events -------------------------------------------------------------------------------
+
+    def create_events(self, events: Sequence[NewEvent]) -> list[Event]:
+        """Store events; durable once the call (or the enclosing batch) returns.
+
+        Raises `IdempotencyKeyTaken` if an idempotency key is already used, storing none.
+        """
+        ...
+
+    def get_event(self, event_id: str) -> Event | None:
+        """One event with the runs it triggered and the events that replay it."""
+        ...
+
+    def get_event_by_idempotency_key(self, key: str) -> Event | None:
+        """The event pushed with this idempotency key, if any."""
+        ...
+
+    def list_events(self, query: EventQuery) -> Page[Event]:
+        """Events matching the query, newest first, one page at a time."""
+        ...
+
+    def resolve_event_id(self, prefix: str) -> list[str]:
+        """Full ids of the events whose id starts with `prefix` (at most a few)."""
+        ...
+
+    # -- workflows ----------------------------------------------------------------------------
+
+    def save_workflow_version(self, version: WorkflowVersion) -> WorkflowVersion:
+        """Store a version unless one with its checksum exists; return the stored one."""
+        ...
+
+    def get_workflow_version(self, version_id: str) -> WorkflowVersion | None:
+        """One version by checksum."""
+        ...
+
+    def list_workflow_versions(self, workflow_name: str) -> list[WorkflowVersion]:
+        """Every version of a workflow, oldest first."""
+        ...
+
+    def save_workflow(self, workflow: Workflow) -> None:
+        """Create or replace the workflow of that name (its current version and active flag)."""
+        ...
+
+    def get_workflow(self, name: str) -> Workflow | None:
+        """One workflow by name."""
+        ...
+
+    def list_workflows(self) -> list[Workflow]:
+        """Every workflow ever loaded, active or not, by name."""
+        ...
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def create_runs(self, runs: Sequence[NewRun]) -> None:
+        """Store workflow runs with their job runs and step runs.
+
+        Raises `CronTickTaken` if a CRON run for the same workflow and tick exists, storing none.
+        """
+        ...
+
+    def get_workflow_run(self, run_id: str) -> WorkflowRun | None:
+        """One workflow run, without its tree."""
+        ...
+
+    def get_run_trace(self, run_id: str) -> RunTrace | None:
+        """A workflow run with every job run and step run, in order."""
+        ...
+
+    def list_workflow_runs(self, query: RunQuery) -> Page[WorkflowRun]:
+        """Workflow runs matching the query, newest first, one page at a time."""
+        ...
+
+    def resolve_run_id(self, prefix: str) -> list[str]:
+        """Full ids of the workflow runs whose id starts with `prefix` (at most a few)."""
+        ...
+
+    def update_workflow_run(
+        self, run_id: str, change: RunChange, *, from_statuses: Collection[RunStatus] = ()
+    ) -> WorkflowRun | None:
+        """Apply a transition if the run is in one of `from_statuses` (any, if empty).
+
+        Returns the updated run, or None when the run is missing or the guard did not hold.
+        """
+        ...
+
+    def get_job_run(self, job_run_id: str) -> JobRun | None:
+        """One job run."""
+        ...
+
+    def list_job_runs(self, workflow_run_id: str) -> list[JobRun]:
+        """The job runs of a workflow run, in the order of the workflow's jobs."""
+        ...
+
+    def update_job_run(
+        self, job_run_id: str, change: RunChange, *, from_statuses: Collection[RunStatus] = ()
+    ) -> JobRun | None:
+        """Apply a transition if the job run is in one of `from_statuses` (any, if empty)."""
+        ...
+
+    def create_step_runs(self, step_runs: Sequence[StepRun]) -> None:
+        """Store new step runs: a job's next step, or another attempt of a step."""
+        ...
+
+    def get_step_run(self, step_run_id: str) -> StepRun | None:
+        """One step run."""
+        ...
+
+    def list_step_runs(
+        self,
+        *,
+        statuses: Collection[StepRunStatus] = (),
+        job_run_id: str | None = None,
+        worker_id: str | None = None,
+        action: str | None = None,
+        deadline_before: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[StepRun]:
+        """Step runs matching every filter given, oldest first.
+
+        This is what the dispatcher (waiting work by action), the ticker (deadlines passed) and
+        liveness (a worker's running steps) ask.
+        """
+        ...
+
+    def update_step_run(
+        self,
+        step_run_id: str,
+        change: StepRunChange,
+        *,
+        from_statuses: Collection[StepRunStatus] = (),
+        attempt: int | None = None,
+    ) -> StepRun | None:
+        """Apply a transition if the step run is in one of `from_statuses` (any, if empty) and,
+        when `attempt` is given, is that attempt (fencing off results from older attempts).
+
+        Returns the updated step run, or None when it is missing or the guard did not hold.
+        """
+        ...
+
+    def count_step_runs(self) -> dict[StepRunStatus, int]:
+        """How many step runs are in each state (states with none are left out)."""
+        ...
+
+    def append_step_logs(self, logs: Sequence[StepLog]) -> None:
+        """Store log lines a worker sent."""
+        ...
+
+    def list_step_logs(self, step_run_id: str) -> list[StepLog]:
+        """A step run's log lines in the order they were stored."""
+        ...
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def save_worker(self, worker: Worker) -> None:
+        """Create or replace a worker."""
+        ...
+
+    def get_worker(self, worker_id: str) -> Worker | None:
+        """One worker."""
+        ...
+
+    def list_workers(self, *, statuses: Collection[WorkerStatus] = ()) -> list[Worker]:
+        """Workers in one of `statuses` (all, if empty), newest registration first."""
+        ...
+
+    def record_heartbeat(self, worker_id: str, at: datetime) -> bool:
+        """Note that an ACTIVE worker was heard from; False if it is unknown or not ACTIVE."""
+        ...
+
+    def set_worker_status(
+        self, worker_id: str, status: WorkerStatus, *, from_statuses: Collection[WorkerStatus] = ()
+    ) -> Worker | None:
+        """Change a worker's status if it is in one of `from_statuses` (any, if empty)."""
+        ...
+
+
+def iter_pages(store: Store, query: EventQuery) -> Iterator[Event]:
+    """Every event matching `query`, page after page (for bulk replay and exports)."""
+    page = store.list_events(query)
+    while True:
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        page = store.list_events(query.model_copy(update={"cursor": page.next_cursor}))

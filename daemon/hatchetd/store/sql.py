@@ -1,0 +1,53 @@
+"""`SqlStore`: the one implementation of `Store`, for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import DBAPIError
+
+from hatchetd.store.errors import StoreUnavailable
+from hatchetd.store.migrations import MIGRATIONS, Migration, migrate
+from hatchetd.store.protocol import Store
+from hatchetd.store.sql_base import make_engine, parse_url, unavailable
+from hatchetd.store.sql_events import EventsSql
+from hatchetd.store.sql_runs import RunsSql
+from hatchetd.store.sql_step_runs import StepRunsSql
+from hatchetd.store.sql_workers import WorkersSql
+from hatchetd.store.sql_workflows import WorkflowsSql
+
+
+class SqlStore(EventsSql, WorkflowsSql, RunsSql, StepRunsSql, WorkersSql):
+    """The store on a SQL database through SQLAlchemy Core.
+
+    Split along the domain's nouns into one part per module; they share the engine and the
+    transaction in progress through `SqlBase`.
+    """
+
+
+if TYPE_CHECKING:
+    _implements_the_protocol: type[Store] = SqlStore  # mypy checks every method's signature
+
+
+def open_store(url: str, *, migrations: Sequence[Migration] = MIGRATIONS) -> Store:
+    """Open the database at `url`, bring its schema up to date, and return the store on it.
+
+    `sqlite:///path/to/file.db` (its folder is created) or `postgresql://…`. Raises
+    `UnsupportedDatabase` for any other URL and `StoreUnavailable`, naming the URL without its
+    password, when the database cannot be opened, reached or migrated.
+    """
+    parsed = parse_url(url)
+    engine: Engine | None = None
+    try:
+        engine = make_engine(parsed)
+        migrate(engine, migrations)
+    except BaseException as exc:
+        if engine is not None:
+            engine.dispose()
+        if isinstance(exc, DBAPIError | OSError | StoreUnavailable):
+            # Named as the user wrote it (`postgres://…`), not as rewritten for the driver.
+            raise unavailable(make_url(url), exc) from exc
+        raise
+    return SqlStore(engine)

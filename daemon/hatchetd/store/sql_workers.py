@@ -1,0 +1,82 @@
+"""Workers: registrations, heartbeats and the ACTIVE → LOST / STOPPED transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hatchetd.contracts.enums import WorkerStatus
+from hatchetd.contracts.workers import Worker
+from hatchetd.store.sql_base import SqlBase
+from hatchetd.store.sql_prepared import Prepared
+from hatchetd.store.tables import workers
+
+WORKER_COLUMNS = tuple(workers.c)
+_REPLACED = ("name", "actions", "slots", "status", "registered_at", "last_heartbeat_at")
+
+
+def _upsert(insert: Any) -> Any:
+    stmt = insert(workers)
+    return stmt.on_conflict_do_update(
+        index_elements=["id"], set_={name: stmt.excluded[name] for name in _REPLACED}
+    )
+
+
+_SAVE = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
+_BY_ID = Prepared(select(*WORKER_COLUMNS).where(workers.c.id == bindparam("id")), WORKER_COLUMNS)
+_HEARTBEAT = Prepared(
+    update(workers)
+    .where(workers.c.id == bindparam("worker_id"), workers.c.status == WorkerStatus.ACTIVE)
+    .values(last_heartbeat_at=bindparam("at", type_=workers.c.last_heartbeat_at.type))
+)
+
+
+class WorkersSql(SqlBase):
+    """The worker half of `SqlStore`."""
+
+    def save_worker(self, worker: Worker) -> None:
+        """Create or replace a worker."""
+        row = {
+            "id": worker.id,
+            "name": worker.name,
+            "actions": worker.actions,
+            "slots": worker.slots,
+            "status": worker.status,
+            "registered_at": worker.registered_at,
+            "last_heartbeat_at": worker.last_heartbeat_at,
+        }
+        with self._writing() as conn:
+            conn.execute(_SAVE[self._dialect], row)
+
+    def get_worker(self, worker_id: str) -> Worker | None:
+        """One worker."""
+        with self._reading() as conn:
+            row = _BY_ID.first(conn, {"id": worker_id})
+        return None if row is None else Worker.model_validate(row)
+
+    def list_workers(self, *, statuses: Collection[WorkerStatus] = ()) -> list[Worker]:
+        """Workers in one of `statuses` (all, if empty), newest registration first."""
+        stmt = select(workers).order_by(workers.c.registered_at.desc(), workers.c.id.desc())
+        if statuses:
+            stmt = stmt.where(workers.c.status.in_(list(statuses)))
+        with self._reading() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [Worker.model_validate(dict(row)) for row in rows]
+
+    def record_heartbeat(self, worker_id: str, at: datetime) -> bool:
+        """Note that an ACTIVE worker was heard from; False if it is unknown or not ACTIVE."""
+        with self._writing() as conn:
+            return _HEARTBEAT.rowcount(conn, {"worker_id": worker_id, "at": at}) == 1
+
+    def set_worker_status(
+        self, worker_id: str, status: WorkerStatus, *, from_statuses: Collection[WorkerStatus] = ()
+    ) -> Worker | None:
+        """Change a worker's status if it is in one of `from_statuses` (any, if empty)."""
+        row = self._update_row(
+            workers, WORKER_COLUMNS, worker_id, {"status": status}, statuses=from_statuses
+        )
+        return None if row is None else Worker.model_validate(row)
