@@ -1,0 +1,158 @@
+"""The worker protocol (design §8): JSON messages over one WebSocket per worker.
+
+The socket lives at `/api/v1/workers/connect` (bearer token in the `Authorization` header when the
+daemon has one). Every message is a JSON object with a `type`. The worker speaks first:
+
+    worker → daemon   register, heartbeat, started, completed, failed, log
+    daemon → worker   registered, assign, cancel, result_ack, error
+
+A worker keeps each result it computed until the daemon answers it with `result_ack`, and sends it
+again after a reconnect; the daemon accepts a result only for the attempt it is waiting on
+(fencing), so a repeated or late result is answered `accepted: false` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from hatchetd.contracts.enums import CancelReason
+
+PROTOCOL_PATH = "/api/v1/workers/connect"
+"""Where workers open their WebSocket."""
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+# -- worker → daemon --------------------------------------------------------------------------
+
+
+class Register(_Message):
+    """The first message on a socket: who the worker is and what it can run."""
+
+    type: Literal["register"] = "register"
+    name: str = Field(min_length=1, max_length=200)
+    """A name for people; several workers may share one."""
+    actions: list[str] = Field(min_length=1)
+    """The actions this worker runs, `integration:verb`."""
+    slots: int = Field(default=1, ge=1, le=10_000)
+    """How many step runs it runs at once."""
+
+
+class Heartbeat(_Message):
+    """Sent every `heartbeat_interval` seconds; a worker that misses several is lost."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+
+
+class Started(_Message):
+    """The worker began running an assigned step run."""
+
+    type: Literal["started"] = "started"
+    step_run_id: str
+    attempt: int
+
+
+class Completed(_Message):
+    """The action returned; `output` is its JSON value."""
+
+    type: Literal["completed"] = "completed"
+    step_run_id: str
+    attempt: int
+    output: Any = None
+
+
+class Failed(_Message):
+    """The action raised, or its input did not validate."""
+
+    type: Literal["failed"] = "failed"
+    step_run_id: str
+    attempt: int
+    error: str
+    """`ExceptionType: message`."""
+    traceback: str | None = None
+    """The formatted traceback, when there is one."""
+
+
+class Log(_Message):
+    """One line the action logged with `ctx.log()`."""
+
+    type: Literal["log"] = "log"
+    step_run_id: str
+    attempt: int
+    line: str = Field(max_length=64 * 1024)
+
+
+WorkerMessage = Annotated[
+    Register | Heartbeat | Started | Completed | Failed | Log, Field(discriminator="type")
+]
+"""Anything a worker may send."""
+
+# -- daemon → worker --------------------------------------------------------------------------
+
+
+class Registered(_Message):
+    """The answer to `register`: the worker's identity for this connection."""
+
+    type: Literal["registered"] = "registered"
+    worker_id: str
+    heartbeat_interval: float
+    """Seconds between heartbeats the daemon expects."""
+
+
+class Assign(_Message):
+    """Run this step run now."""
+
+    type: Literal["assign"] = "assign"
+    step_run_id: str
+    attempt: int
+    workflow_run_id: str
+    action: str
+    input: Any
+    """The rendered `with:` value."""
+    step_outputs: dict[str, Any] = Field(default_factory=dict)
+    """Outputs of the earlier steps of the same job, by step id (`ctx.step_output`)."""
+    timeout: float | None = None
+    """Seconds the step may run before it is cancelled."""
+
+
+class Cancel(_Message):
+    """Stop running this step run; its result will be rejected."""
+
+    type: Literal["cancel"] = "cancel"
+    step_run_id: str
+    attempt: int
+    reason: CancelReason
+
+
+class ResultAck(_Message):
+    """The daemon stored (`accepted`) or rejected a result; the worker may forget it either way."""
+
+    type: Literal["result_ack"] = "result_ack"
+    step_run_id: str
+    attempt: int
+    accepted: bool
+    reason: str | None = None
+    """Why a result was rejected (e.g. it is from an older attempt)."""
+
+
+class ProtocolError(_Message):
+    """The daemon could not use a message; a bad `register` closes the socket after this."""
+
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+
+
+DaemonMessage = Annotated[
+    Registered | Assign | Cancel | ResultAck | ProtocolError, Field(discriminator="type")
+]
+"""Anything the daemon may send."""
+
+WORKER_MESSAGE: TypeAdapter[WorkerMessage] = TypeAdapter(WorkerMessage)
+"""Parses a worker's message (`WORKER_MESSAGE.validate_json(text)`)."""
+DAEMON_MESSAGE: TypeAdapter[DaemonMessage] = TypeAdapter(DaemonMessage)
+"""Parses the daemon's message."""
