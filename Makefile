@@ -28,12 +28,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 format: $(STAMP)
-	$(BIN)/ruff format hatchet_cli daemon tests bench
-	$(BIN)/ruff check --fix hatchet_cli daemon tests bench
+	$(BIN)/ruff format hatchet_cli daemon tests examples bench
+	$(BIN)/ruff check --fix hatchet_cli daemon tests examples bench
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check hatchet_cli daemon tests bench
-	$(BIN)/ruff check hatchet_cli daemon tests bench
+	$(BIN)/ruff format --check hatchet_cli daemon tests examples bench
+	$(BIN)/ruff check hatchet_cli daemon tests examples bench
 
 types: $(STAMP)
 	$(BIN)/mypy

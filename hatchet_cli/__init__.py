@@ -1,8 +1,53 @@
 """hatchet-cli: the client side of a local-first event store and workflow engine.
 
-The `hatchet` command line lives in `hatchet_cli.cli`; the worker SDK arrives in `hatchet_cli.sdk`.
+```python
+from hatchet_cli import Client, Context, Worker
+```
+
+The `hatchet` command line lives in `hatchet_cli.cli`, the worker SDK in `hatchet_cli.sdk` and the
+HTTP client in `hatchet_cli.client`. The names below are imported on first use, so that
+`import hatchet_cli` (and with it every `hatchet` command) loads neither httpx nor websockets.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hatchet_cli.client import Client, DaemonUnreachable, HatchetError
+    from hatchet_cli.sdk import Context, Worker, WorkerRejected
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "Context",
+    "DaemonUnreachable",
+    "HatchetError",
+    "Worker",
+    "WorkerRejected",
+    "__version__",
+]
+
+_LAZY = {
+    "Client": "hatchet_cli.client",
+    "DaemonUnreachable": "hatchet_cli.client",
+    "HatchetError": "hatchet_cli.client",
+    "Context": "hatchet_cli.sdk",
+    "Worker": "hatchet_cli.sdk",
+    "WorkerRejected": "hatchet_cli.sdk",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hatchet_cli' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup does not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,172 @@
+"""The daemon's HTTP API as Python calls: the one module that knows its URLs.
+
+```python
+from hatchet_cli import Client
+
+with Client() as client:                       # $HATCHET_ADDRESS, else http://127.0.0.1:7070
+    event = client.events.push("user:create", {"username": "ada"})
+    trace = client.runs.get(event.run_ids[0])
+```
+
+Every call returns a `hatchetd.contracts` model or raises `HatchetError` (the daemon answered with
+an error) or `DaemonUnreachable` (it did not answer at all).
+"""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from hatchetd.contracts.events import Event
+from hatchetd.contracts.runs import RunTrace
+
+__all__ = ["DEFAULT_ADDRESS", "Client", "DaemonUnreachable", "HatchetError"]
+
+DEFAULT_ADDRESS = "http://127.0.0.1:7070"
+"""Where the daemon listens unless `address=` or `HATCHET_ADDRESS` says otherwise."""
+
+
+class HatchetError(Exception):
+    """The daemon answered a request with an error.
+
+    `status` is the HTTP status, `code` and `message` come from the daemon's JSON error body
+    (`{"error": {"code": ..., "message": ...}}`).
+    """
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        super().__init__(f"{message} ({code}, HTTP {status})")
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> HatchetError:
+        """The error a failed response describes; a body that is not the daemon's JSON error
+        (a proxy's page, say) is summarised."""
+        try:
+            error = response.json()["error"]
+            return cls(response.status_code, str(error["code"]), str(error["message"]))
+        except (ValueError, KeyError, TypeError):
+            text = " ".join(response.text.split())[:200] or response.reason_phrase
+            return cls(response.status_code, f"http_{response.status_code}", text)
+
+
+class DaemonUnreachable(Exception):
+    """The daemon could not be reached at its address: it is not running, or not there."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        self.address = address
+        self.reason = reason
+        super().__init__(
+            f"cannot reach the hatchet daemon at {address} ({reason}); start it with `hatchetd`, "
+            "or point HATCHET_ADDRESS at it"
+        )
+
+
+class Client:
+    """A synchronous client of one daemon.
+
+    `address` defaults to `$HATCHET_ADDRESS`, else `http://127.0.0.1:7070`; `token` to
+    `$HATCHET_TOKEN` (sent as `Authorization: Bearer ...`). `timeout` is in seconds. Close it with
+    `close()` or use it as a context manager; `transport` replaces the network (for tests).
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        token: str | None = None,
+        timeout: float = 10.0,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        chosen = address or os.environ.get("HATCHET_ADDRESS") or DEFAULT_ADDRESS
+        self.address = (chosen if "://" in chosen else f"http://{chosen}").rstrip("/")
+        token = token or os.environ.get("HATCHET_TOKEN") or None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=self.address, headers=headers, timeout=timeout, transport=transport
+        )
+        self.events = Events(self)
+        """Push and read events."""
+        self.runs = Runs(self)
+        """Read workflow runs."""
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({self.address!r})"
+
+    def request(self, method: str, path: str, *, json: Any = None) -> Any:
+        """Send one request to the API; the decoded JSON of a successful answer."""
+        try:
+            response = self._http.request(method, path, json=json)
+        except httpx.TimeoutException:
+            timeout = self._http.timeout.read
+            raise DaemonUnreachable(self.address, f"no answer within {timeout} s") from None
+        except httpx.TransportError as exc:
+            raise DaemonUnreachable(self.address, str(exc) or type(exc).__name__) from None
+        if response.is_error:
+            raise HatchetError.from_response(response)
+        return response.json()
+
+
+class Events:
+    """`client.events`: push and read events."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def push(
+        self,
+        key: str,
+        data: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Event:
+        """Store an event (acknowledged once durable); the workflows it triggers start.
+
+        Pushing the same `idempotency_key` again returns the original event; with other data it
+        is a `HatchetError` with status 409.
+        """
+        body = {
+            "key": key,
+            "data": {} if data is None else data,
+            "idempotency_key": idempotency_key,
+        }
+        return Event.model_validate(self._client.request("POST", "/api/v1/events", json=body))
+
+    def get(self, event_id: str) -> Event:
+        """One event, with the runs it triggered."""
+        path = f"/api/v1/events/{quote(event_id, safe='')}"
+        body = self._client.request("GET", path)
+        if isinstance(body, dict) and "event" in body and "key" not in body:
+            body = body["event"]  # the API's `EventDetail`: the event beside its runs
+        return Event.model_validate(body)
+
+
+class Runs:
+    """`client.runs`: read workflow runs."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def get(self, run_id: str) -> RunTrace:
+        """A workflow run with its job runs and step runs."""
+        path = f"/api/v1/runs/{quote(run_id, safe='')}"
+        return RunTrace.model_validate(self._client.request("GET", path))
