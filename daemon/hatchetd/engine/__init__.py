@@ -1,0 +1,30 @@
+"""The engine: ingest, planning, dispatch, the run state machine, liveness and replay.
+
+It takes a `Store` and a `Clock` and does no I/O of its own; `hatchetd.runtime` drives it.
+"""
+
+from __future__ import annotations
+
+from hatchetd.engine.clock import Clock, FakeClock, SystemClock
+from hatchetd.engine.controller import ResultOutcome
+from hatchetd.engine.effects import Effect, SendAssign, SendCancel
+from hatchetd.engine.engine import Engine
+from hatchetd.engine.errors import EngineError, EventNotFound, IdempotencyConflict, RunNotFound
+from hatchetd.engine.ingest import Push, PushOutcome
+
+__all__ = [
+    "Clock",
+    "Effect",
+    "Engine",
+    "EngineError",
+    "EventNotFound",
+    "FakeClock",
+    "IdempotencyConflict",
+    "Push",
+    "PushOutcome",
+    "ResultOutcome",
+    "RunNotFound",
+    "SendAssign",
+    "SendCancel",
+    "SystemClock",
+]

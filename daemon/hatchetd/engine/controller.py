@@ -1,0 +1,323 @@
+"""The state machine of design §5: what a worker's report or a cancellation does to a run.
+
+Step run:  PENDING → PENDING_ASSIGNMENT → ASSIGNED → RUNNING → SUCCEEDED · FAILED · CANCELLED
+Job run and workflow run:  RUNNING → SUCCEEDED · FAILED · CANCELLED
+
+Every write is a guarded update (it holds only if the row is still in the state the engine
+expects), so a late or repeated report changes nothing. Results are also fenced by attempt: a
+result counts only for the attempt the step run is on, whichever worker connection sends it (a
+worker that reconnected has a new identity and re-sends the results it kept).
+
+The cascade: a step that fails or is cancelled cancels the later steps of its job
+(`PREVIOUS_STEP_FAILED`) and fails the job; a job that runs out of steps succeeds; a run is
+final once all its jobs are: SUCCEEDED if all succeeded, FAILED otherwise. `cancel_run` is the
+one way to a CANCELLED run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus
+from hatchetd.contracts.runs import RunChange, StepLog, StepRunChange, WorkflowRun
+from hatchetd.contracts.worker_protocol import Cancel
+from hatchetd.engine.clock import Clock
+from hatchetd.engine.dispatcher import Assignment, ReadyQueue, ReadyStep, WorkerPool
+from hatchetd.engine.effects import Outbox, SendCancel
+from hatchetd.engine.errors import RunNotFound
+from hatchetd.engine.run_state import JobState, RunState, RunStates
+from hatchetd.store import Store
+
+HELD = (StepRunStatus.ASSIGNED, StepRunStatus.RUNNING)
+"""A worker holds the step run: results are accepted in these states only."""
+WAITING = (StepRunStatus.PENDING, StepRunStatus.PENDING_ASSIGNMENT)
+"""The step run has not reached a worker yet."""
+OPEN_RUN = (RunStatus.PENDING, RunStatus.RUNNING)
+"""A job run or workflow run that is not final."""
+
+
+@dataclass(frozen=True)
+class ResultOutcome:
+    """Whether a worker's result was stored; the API answers the worker with it (`result_ack`)."""
+
+    accepted: bool
+    reason: str | None = None
+    """Why it was not, e.g. `step run … is already CANCELLED (USER_CANCELLED)`."""
+
+
+class Controller:
+    """Moves step runs, job runs and workflow runs through their states."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        runs: RunStates,
+        pool: WorkerPool,
+        ready: ReadyQueue,
+        outbox: Outbox,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._runs = runs
+        self._pool = pool
+        self._ready = ready
+        self._outbox = outbox
+
+    # -- what workers report ---------------------------------------------------------------------
+
+    def step_started(self, worker_id: str, step_run_id: str, attempt: int) -> bool:
+        """ASSIGNED → RUNNING; the execution timeout counts from now. False if the step run is
+        not an assigned one on this attempt (nothing changes)."""
+        now = self._clock.now()
+        self._pool.heard(worker_id, now)
+        held = self._pool.assignment(step_run_id)
+        if held is None or held.attempt != attempt:
+            return False
+        timeout = held.timeout
+        if timeout is None:  # an assignment rebuilt from the store: look the step up once
+            run = self._runs.get(held.run_id)
+            if run is None:
+                return False
+            timeout = run.jobs[held.job_run_id].step(held.step_index).timeout
+        started = self._store.update_step_run(
+            step_run_id,
+            StepRunChange(
+                status=StepRunStatus.RUNNING,
+                started_at=now,
+                deadline_at=now + timedelta(seconds=timeout),
+            ),
+            from_statuses=(StepRunStatus.ASSIGNED,),
+            attempt=attempt,
+        )
+        return started is not None
+
+    def step_completed(
+        self, worker_id: str, step_run_id: str, attempt: int, output: Any
+    ) -> ResultOutcome:
+        """→ SUCCEEDED with `output`; then the job's next step is made ready, or the job
+        succeeds if that was its last step."""
+        now = self._clock.now()
+        self._pool.heard(worker_id, now)
+        done = self._store.update_step_run(
+            step_run_id,
+            StepRunChange(status=StepRunStatus.SUCCEEDED, output=output, finished_at=now),
+            from_statuses=HELD,
+            attempt=attempt,
+        )
+        if done is None:
+            return self._rejected(step_run_id, attempt)
+        self._pool.release(step_run_id)
+        run = self._runs.get(done.workflow_run_id)
+        if run is None:
+            return ResultOutcome(accepted=True)
+        job = run.jobs[done.job_run_id]
+        job.outputs[done.step_id] = output
+        following = done.step_index + 1
+        if following < len(job.step_run_ids):
+            self._make_ready(job, following)
+        else:
+            self._finish_job(run, job, RunStatus.SUCCEEDED)
+        return ResultOutcome(accepted=True)
+
+    def step_failed(
+        self,
+        worker_id: str,
+        step_run_id: str,
+        attempt: int,
+        error: str,
+        traceback: str | None = None,
+    ) -> ResultOutcome:
+        """→ FAILED with the error and its traceback; the cascade follows."""
+        now = self._clock.now()
+        self._pool.heard(worker_id, now)
+        text = f"{error}\n\n{traceback.rstrip()}" if traceback else error
+        failed = self._store.update_step_run(
+            step_run_id,
+            StepRunChange(status=StepRunStatus.FAILED, error=text, finished_at=now),
+            from_statuses=HELD,
+            attempt=attempt,
+        )
+        if failed is None:
+            return self._rejected(step_run_id, attempt)
+        self._pool.release(step_run_id)
+        self._after_bad_end(
+            failed.workflow_run_id,
+            failed.job_run_id,
+            failed.step_index,
+            f"step {failed.step_id!r} failed: {error}",
+        )
+        return ResultOutcome(accepted=True)
+
+    def append_log(self, worker_id: str, step_run_id: str, attempt: int, line: str) -> bool:
+        """Store a line the step logged; False (nothing stored) if there is no such step run."""
+        now = self._clock.now()
+        self._pool.heard(worker_id, now)
+        known = self._pool.assignment(step_run_id) is not None
+        if not known and self._store.get_step_run(step_run_id) is None:
+            return False
+        self._store.append_step_logs([StepLog(step_run_id=step_run_id, at=now, line=line)])
+        return True
+
+    # -- what the engine decides ------------------------------------------------------------------
+
+    def render_failed(self, step: ReadyStep, error: str) -> None:
+        """The step's `with:` could not be rendered: the step run fails with the error."""
+        failed = self._store.update_step_run(
+            step.step_run_id,
+            StepRunChange(status=StepRunStatus.FAILED, error=error, finished_at=self._clock.now()),
+            from_statuses=(StepRunStatus.PENDING_ASSIGNMENT,),
+        )
+        if failed is not None:
+            self._after_bad_end(
+                step.run_id,
+                step.job_run_id,
+                step.step_index,
+                f"step {failed.step_id!r} failed: {error}",
+            )
+
+    def worker_lost(self, held: Assignment) -> None:
+        """The worker holding a step run has been silent for a lease: the step run is
+        cancelled (`WORKER_LOST`) and the cascade follows."""
+        self._pool.release(held.step_run_id)
+        lost = self._store.update_step_run(
+            held.step_run_id,
+            StepRunChange(
+                status=StepRunStatus.CANCELLED,
+                cancel_reason=CancelReason.WORKER_LOST,
+                finished_at=self._clock.now(),
+            ),
+            from_statuses=HELD,
+            attempt=held.attempt,
+        )
+        if lost is not None:
+            self._after_bad_end(
+                held.run_id,
+                held.job_run_id,
+                held.step_index,
+                f"step {lost.step_id!r} was cancelled: its worker was lost (WORKER_LOST)",
+            )
+
+    def cancel_run(self, run_id: str) -> WorkflowRun:
+        """Cancel every step run not yet final (`USER_CANCELLED`), tell the workers running one
+        to stop, and cancel the jobs and the run. A run already final is returned unchanged."""
+        trace = self._store.get_run_trace(run_id)
+        if trace is None:
+            raise RunNotFound(run_id)
+        if trace.run.status.is_final:
+            return trace.run
+        now = self._clock.now()
+        reason = CancelReason.USER_CANCELLED
+        for job_trace in trace.jobs:
+            for step in job_trace.step_runs:
+                if step.status.is_final:
+                    continue
+                cancelled = self._store.update_step_run(
+                    step.id,
+                    StepRunChange(
+                        status=StepRunStatus.CANCELLED, cancel_reason=reason, finished_at=now
+                    ),
+                    from_statuses=(step.status,),
+                )
+                if cancelled is None:
+                    continue
+                self._ready.discard(step.id)
+                if step.status in HELD and step.worker_id is not None:
+                    # The slot is free from now: the worker is told to stop, and whatever it
+                    # sends back for this attempt will be rejected.
+                    self._pool.release(step.id)
+                    message = Cancel(step_run_id=step.id, attempt=step.attempt, reason=reason)
+                    self._outbox.emit(SendCancel(step.worker_id, message))
+            if not job_trace.job_run.status.is_final:
+                self._store.update_job_run(
+                    job_trace.job_run.id,
+                    RunChange(status=RunStatus.CANCELLED, cancel_reason=reason, finished_at=now),
+                    from_statuses=OPEN_RUN,
+                )
+        self._runs.forget(run_id)
+        run = self._store.update_workflow_run(
+            run_id,
+            RunChange(status=RunStatus.CANCELLED, cancel_reason=reason, finished_at=now),
+            from_statuses=OPEN_RUN,
+        )
+        return run if run is not None else trace.run
+
+    # -- the cascade ----------------------------------------------------------------------------
+
+    def _make_ready(self, job: JobState, index: int) -> None:
+        step = job.step(index)
+        now = self._clock.now()
+        ready = self._store.update_step_run(
+            job.step_run_ids[index],
+            StepRunChange(
+                status=StepRunStatus.PENDING_ASSIGNMENT,
+                deadline_at=now + timedelta(seconds=step.schedule_timeout),
+            ),
+            from_statuses=(StepRunStatus.PENDING,),
+        )
+        if ready is not None:
+            self._ready.push(ReadyStep.of(ready))
+
+    def _after_bad_end(self, run_id: str, job_run_id: str, index: int, job_error: str) -> None:
+        """A step failed or was cancelled: cancel the rest of its job and fail the job."""
+        run = self._runs.get(run_id)
+        if run is None:
+            return
+        job = run.jobs[job_run_id]
+        now = self._clock.now()
+        for later in job.step_run_ids[index + 1 :]:
+            self._ready.discard(later)
+            self._store.update_step_run(
+                later,
+                StepRunChange(
+                    status=StepRunStatus.CANCELLED,
+                    cancel_reason=CancelReason.PREVIOUS_STEP_FAILED,
+                    finished_at=now,
+                ),
+                from_statuses=WAITING,
+            )
+        self._finish_job(run, job, RunStatus.FAILED, error=job_error)
+
+    def _finish_job(
+        self, run: RunState, job: JobState, status: RunStatus, *, error: str | None = None
+    ) -> None:
+        now = self._clock.now()
+        change = RunChange(status=status, finished_at=now)
+        if error is not None:
+            change = RunChange(status=status, error=error, finished_at=now)
+        self._store.update_job_run(job.id, change, from_statuses=OPEN_RUN)
+        job.status = status
+        job.error = error
+        if run.finished:
+            self._finish_run(run)
+
+    def _finish_run(self, run: RunState) -> None:
+        now = self._clock.now()
+        failure = run.first_failure()
+        if failure is None:
+            change = RunChange(status=RunStatus.SUCCEEDED, finished_at=now)
+        else:
+            error = f"job {failure.name!r} failed: {failure.error or failure.status.value}"
+            change = RunChange(status=RunStatus.FAILED, error=error, finished_at=now)
+        self._store.update_workflow_run(run.id, change, from_statuses=OPEN_RUN)
+        self._runs.forget(run.id)
+
+    def _rejected(self, step_run_id: str, attempt: int) -> ResultOutcome:
+        """Why a result was not accepted (one read, on this rare path only)."""
+        step = self._store.get_step_run(step_run_id)
+        if step is None:
+            reason = f"there is no step run {step_run_id}"
+        elif step.attempt != attempt:
+            reason = (
+                f"attempt {attempt} of step run {step_run_id} is not current "
+                f"(attempt {step.attempt} is)"
+            )
+        elif step.status.is_final:
+            why = f" ({step.cancel_reason.value})" if step.cancel_reason is not None else ""
+            reason = f"step run {step_run_id} is already {step.status.value}{why}"
+        else:
+            reason = f"step run {step_run_id} is {step.status.value}, not assigned to a worker"
+        return ResultOutcome(accepted=False, reason=reason)

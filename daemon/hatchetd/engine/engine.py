@@ -1,0 +1,214 @@
+"""`Engine`: the one object the daemon's runtime talks to.
+
+Pure logic over a `Store` and a `Clock`: no sockets, threads or sleeps. The runtime calls the
+command methods on one thread, many of them inside one `store.batch()`, commits once, and only
+then sends what `drain_effects()` returns. If a batch fails, it calls `resync()`, which rebuilds
+the engine's memory from the store, and retries the commands one by one.
+
+What the engine keeps in memory is only what makes the hot path cheap and can be rebuilt from
+the store at any commit: the active workflows, the runs in flight, the connected workers with
+the step runs they hold, and the step runs waiting for a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hatchetd.contracts.enums import StepRunStatus, WorkerStatus
+from hatchetd.contracts.events import Event
+from hatchetd.contracts.runs import WorkflowRun
+from hatchetd.contracts.workers import Worker
+from hatchetd.contracts.workflows import WorkflowVersion
+from hatchetd.engine.catalog import Catalog
+from hatchetd.engine.clock import Clock
+from hatchetd.engine.controller import Controller, ResultOutcome
+from hatchetd.engine.dispatcher import Dispatcher, ReadyQueue, ReadyStep, WorkerPool
+from hatchetd.engine.effects import Effect, Outbox
+from hatchetd.engine.ingest import Ingest, Push, PushOutcome
+from hatchetd.engine.replay import replay_events
+from hatchetd.engine.run_state import DEFAULT_CAPACITY, RunStates
+from hatchetd.engine.workers import DEFAULT_HEARTBEAT_INTERVAL, LEASE_HEARTBEATS, Workers
+from hatchetd.store import Store
+
+log = logging.getLogger("hatchetd.engine")
+
+
+class Engine:
+    """The event store's and workflow engine's logic, driven by the runtime (design §5, §6, §8).
+
+    Call `resync()` once before the first command when the store may hold earlier work (the
+    runtime does at start-up); a new engine otherwise starts with empty books.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        environ: Mapping[str, str] | None = None,
+        heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
+        lease: float | None = None,
+        cached_runs: int = DEFAULT_CAPACITY,
+    ) -> None:
+        """`environ` is what `$NAME` in workflow files reads (default: `os.environ`).
+        `lease` (default three heartbeat intervals) is how long a worker may be silent before
+        it is lost. `cached_runs` bounds how many runs in flight are kept in memory."""
+        if heartbeat_interval <= 0:
+            raise ValueError(f"heartbeat_interval must be more than zero, not {heartbeat_interval}")
+        self._store = store
+        self._clock = clock
+        self._heartbeat_interval = heartbeat_interval
+        self._outbox = Outbox()
+        self._catalog = Catalog(store)
+        self._runs = RunStates(store, self._catalog, cached_runs)
+        self._pool = WorkerPool()
+        self._ready = ReadyQueue()
+        self._controller = Controller(
+            store, clock, runs=self._runs, pool=self._pool, ready=self._ready, outbox=self._outbox
+        )
+        self._dispatcher = Dispatcher(
+            store,
+            clock,
+            runs=self._runs,
+            pool=self._pool,
+            ready=self._ready,
+            outbox=self._outbox,
+            on_render_failed=self._controller.render_failed,
+            environ=environ,
+        )
+        self._ingest = Ingest(store, clock, self._catalog, self._runs, self._ready)
+        self._workers = Workers(
+            store,
+            clock,
+            self._pool,
+            self._controller,
+            lease=LEASE_HEARTBEATS * heartbeat_interval if lease is None else lease,
+        )
+
+    # -- the runtime's side ---------------------------------------------------------------------
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Seconds between the heartbeats workers are asked for."""
+        return self._heartbeat_interval
+
+    @property
+    def lease(self) -> float:
+        """Seconds a worker may be silent before it is lost."""
+        return self._workers.lease.total_seconds()
+
+    def resync(self) -> None:
+        """Rebuild the engine's memory from the store and drop the effects not yet drained
+        (their batch was rolled back).
+
+        Workers connected to this engine stay in the pool if the store still has them ACTIVE;
+        workers of an earlier process are not restored (they reconnect with new identities),
+        but the step runs they hold get one lease from now for their results to come back.
+        Every PENDING_ASSIGNMENT step run is queued again, oldest first.
+        """
+        self._outbox.clear()
+        self._catalog.reload_active()
+        self._runs.clear()
+        active = {
+            w.id: w.last_heartbeat_at
+            for w in self._store.list_workers(statuses=(WorkerStatus.ACTIVE,))
+        }
+        held = self._store.list_step_runs(statuses=(StepRunStatus.ASSIGNED, StepRunStatus.RUNNING))
+        self._pool.rebuild(active, held, self._clock.now())
+        self._ready.clear()
+        for step in self._store.list_step_runs(statuses=(StepRunStatus.PENDING_ASSIGNMENT,)):
+            self._ready.push(ReadyStep.of(step))
+        log.info(
+            "resynced: %d active workflows, %d step runs held by workers, %d waiting",
+            len(self._catalog.active),
+            len(held),
+            len(self._ready),
+        )
+
+    def drain_effects(self) -> list[Effect]:
+        """The messages to send to workers since the last drain, in order; the outbox empties."""
+        return self._outbox.drain()
+
+    def dispatch(self) -> int:
+        """Give waiting step runs to workers with the action and a free slot; return how many
+        were assigned (each assignment is a `SendAssign` effect)."""
+        return self._dispatcher.dispatch()
+
+    def tick(self) -> None:
+        """The periodic work: the liveness check, then a dispatch."""
+        self.check_liveness()
+        self.dispatch()
+
+    def set_active_workflows(self, versions: Sequence[WorkflowVersion]) -> None:
+        """Match new events against these versions from now on (the registry calls this after
+        each reload, having saved them to the store)."""
+        self._catalog.set_active(versions)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def push_events(self, pushes: Sequence[Push]) -> list[PushOutcome]:
+        """Store events and start the runs they trigger (see `Ingest.push_events`)."""
+        return self._ingest.push_events(pushes)
+
+    def replay_events(
+        self, event_ids: Sequence[str], data: dict[str, Any] | None = None
+    ) -> list[Event]:
+        """Push events again as new events with `replayed_from_id`, the original data or
+        `data`, matched against the workflows active now. `EventNotFound` writes nothing."""
+        return replay_events(self._store, self._clock, self._ingest, event_ids, data)
+
+    # -- workers --------------------------------------------------------------------------------
+
+    def worker_connected(self, name: str, actions: Sequence[str], slots: int) -> Worker:
+        """Register a worker connection (a new id each time) and give it waiting work."""
+        worker = self._workers.connected(name, actions, slots)
+        self.dispatch()
+        return worker
+
+    def worker_disconnected(self, worker_id: str) -> None:
+        """A worker's socket closed; the step runs it holds wait a lease for their results."""
+        self._workers.disconnected(worker_id)
+
+    def heartbeat(self, worker_id: str) -> bool:
+        """A worker is alive; False if the engine no longer counts it as connected."""
+        return self._workers.heartbeat(worker_id)
+
+    def check_liveness(self) -> list[str]:
+        """Mark silent workers LOST and cancel the step runs silent workers hold; return the
+        ids of the workers marked LOST."""
+        return self._workers.check()
+
+    # -- step runs ------------------------------------------------------------------------------
+
+    def step_started(self, worker_id: str, step_run_id: str, attempt: int) -> bool:
+        """A worker began a step run (ASSIGNED → RUNNING); False if it was not expected."""
+        return self._controller.step_started(worker_id, step_run_id, attempt)
+
+    def step_completed(
+        self, worker_id: str, step_run_id: str, attempt: int, output: Any
+    ) -> ResultOutcome:
+        """A step run's action returned `output`; fenced by attempt."""
+        return self._controller.step_completed(worker_id, step_run_id, attempt, output)
+
+    def step_failed(
+        self,
+        worker_id: str,
+        step_run_id: str,
+        attempt: int,
+        error: str,
+        traceback: str | None = None,
+    ) -> ResultOutcome:
+        """A step run's action raised; fenced by attempt."""
+        return self._controller.step_failed(worker_id, step_run_id, attempt, error, traceback)
+
+    def append_log(self, worker_id: str, step_run_id: str, attempt: int, line: str) -> bool:
+        """Store a line a step run logged; False if there is no such step run."""
+        return self._controller.append_log(worker_id, step_run_id, attempt, line)
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    def cancel_run(self, run_id: str) -> WorkflowRun:
+        """Cancel a run and everything in it not yet final; `RunNotFound` if there is none."""
+        return self._controller.cancel_run(run_id)

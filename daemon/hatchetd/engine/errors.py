@@ -1,0 +1,47 @@
+"""Commands the engine refuses; each docstring is the default message.
+
+An `EngineError` is raised before the command has written anything, so the runtime can answer
+the caller with it and commit the rest of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class EngineError(Exception):
+    """The engine refused the command."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.__doc__ or "")
+
+
+class IdempotencyConflict(EngineError):
+    """This idempotency key was already used for an event with other data."""
+
+    def __init__(self, key: str, event_id: str | None, what: str = "data") -> None:
+        by = f"event {event_id}" if event_id else "another event of the same push"
+        super().__init__(
+            f"idempotency key {key!r} was already used by {by} with other {what}; "
+            "push the same key and data to get that event back, or use a new key"
+        )
+        self.key = key
+        self.event_id = event_id
+
+
+class EventNotFound(EngineError):
+    """No event has this id."""
+
+    def __init__(self, event_ids: Sequence[str]) -> None:
+        listed = ", ".join(repr(i) for i in event_ids)
+        noun = "id" if len(event_ids) == 1 else "ids"
+        super().__init__(f"no event with {noun} {listed}; nothing was replayed")
+        self.event_ids = tuple(event_ids)
+
+
+class RunNotFound(EngineError):
+    """No workflow run has this id."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run with id {run_id!r}")
+        self.run_id = run_id

@@ -1,0 +1,29 @@
+"""Which event keys a workflow's trigger patterns match (design §3)."""
+
+from __future__ import annotations
+
+WILDCARD = "*"
+"""A pattern segment that matches any one segment."""
+
+SEPARATOR = ":"
+"""What separates the segments of a key."""
+
+
+def key_matches(pattern: str, key: str) -> bool:
+    """True if `key` is `pattern`, reading each `*` segment of the pattern as any one segment.
+
+    `user:*` matches `user:create` but neither `user:create:x` nor `team:create`: a wildcard
+    never spans a separator. A `*` inside a segment (`user:cr*`) is literal text.
+    """
+    if WILDCARD not in pattern:
+        return pattern == key
+    wanted = pattern.split(SEPARATOR)
+    got = key.split(SEPARATOR)
+    return len(wanted) == len(got) and all(
+        w in (WILDCARD, g) for w, g in zip(wanted, got, strict=True)
+    )
+
+
+def is_pattern(pattern: str) -> bool:
+    """True if `pattern` has a wildcard segment (so it cannot be looked up as an exact key)."""
+    return WILDCARD in pattern.split(SEPARATOR)

@@ -1,0 +1,178 @@
+"""The engine's memory of the workflow runs in flight: what it needs to move them on.
+
+Per run: the parsed version it runs, its event (templates read the payload), and per job the
+ids of its step runs and the outputs of the steps that succeeded. With that, a result costs
+only the writes it causes, never a read of what the engine itself wrote a moment ago.
+
+This is a cache, never the truth: every entry can be rebuilt from the store, entries
+are dropped when their run ends or when the cache is full, and `clear()` after a rollback.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hatchetd.contracts.enums import RunStatus, StepRunStatus
+from hatchetd.contracts.events import NewEvent
+from hatchetd.contracts.runs import NewRun
+from hatchetd.contracts.spec import JobSpec, StepSpec
+from hatchetd.engine.catalog import Catalog, CatalogEntry
+from hatchetd.store import Store
+from hatchetd.templating import build_template_data
+
+DEFAULT_CAPACITY = 10_000
+"""Runs kept in memory at most; more in flight are read back from the store when needed."""
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """What templates may read of the event that started a run."""
+
+    id: str
+    key: str
+    created_at: datetime
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: NewEvent) -> EventInfo:
+        """The parts of a stored or new event that templates read."""
+        return cls(event.id, event.key, event.created_at, event.data)
+
+    def template_view(self) -> dict[str, Any]:
+        """`event` as templates see it."""
+        return {"id": self.id, "key": self.key, "created_at": self.created_at.isoformat()}
+
+
+@dataclass
+class JobState:
+    """One job run in flight."""
+
+    id: str
+    name: str
+    spec: JobSpec
+    step_run_ids: list[str]
+    """The current attempt's step run of each step, by step index."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The output of every step that succeeded, by step id."""
+    status: RunStatus = RunStatus.RUNNING
+    error: str | None = None
+    """Why it failed, once it has."""
+
+    def step(self, index: int) -> StepSpec:
+        """The spec of the step at `index`."""
+        return self.spec.steps[index]
+
+
+@dataclass
+class RunState:
+    """One workflow run in flight."""
+
+    id: str
+    workflow: CatalogEntry
+    event: EventInfo | None
+    jobs: dict[str, JobState]
+    """By job run id, in the order of the workflow's jobs."""
+
+    @property
+    def finished(self) -> bool:
+        """True once every job is final: the run itself can be made final."""
+        return all(job.status.is_final for job in self.jobs.values())
+
+    def first_failure(self) -> JobState | None:
+        """The first job, in the workflow's order, that did not succeed."""
+        for job in self.jobs.values():
+            if job.status.is_final and job.status is not RunStatus.SUCCEEDED:
+                return job
+        return None
+
+    def template_data(self, job: JobState) -> dict[str, Any]:
+        """What the `with:` templates of `job`'s next step see (design §4)."""
+        version = self.workflow.version
+        return build_template_data(
+            input=self.event.data if self.event is not None else {},
+            steps=dict(job.outputs),
+            event=self.event.template_view() if self.event is not None else None,
+            workflow={"name": version.workflow_name, "version": version.version},
+            run={"id": self.id},
+        )
+
+
+class RunStates:
+    """Runs in flight by id, least recently used dropped first when full."""
+
+    def __init__(self, store: Store, catalog: Catalog, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 1:
+            raise ValueError(f"the run cache needs room for at least one run, not {capacity}")
+        self._store = store
+        self._catalog = catalog
+        self._capacity = capacity
+        self._runs: OrderedDict[str, RunState] = OrderedDict()
+
+    def add_planned(self, new: NewRun, workflow: CatalogEntry, event: EventInfo | None) -> None:
+        """Remember a run the engine has just created."""
+        ids: dict[str, list[str]] = {}
+        for step in new.step_runs:
+            ids.setdefault(step.job_run_id, []).append(step.id)
+        jobs = {
+            job.id: JobState(job.id, job.job_name, workflow.spec.jobs[job.job_name], ids[job.id])
+            for job in new.job_runs
+        }
+        self._put(RunState(new.run.id, workflow, event, jobs))
+
+    def get(self, run_id: str) -> RunState | None:
+        """The run's state, from the store if it is not in memory; None if there is no such run
+        or it has already ended."""
+        state = self._runs.get(run_id)
+        if state is not None:
+            self._runs.move_to_end(run_id)
+            return state
+        state = self._load(run_id)
+        if state is not None:
+            self._put(state)
+        return state
+
+    def _load(self, run_id: str) -> RunState | None:
+        """Rebuild a run's state from the store (three reads for the tree, one for the event)."""
+        trace = self._store.get_run_trace(run_id)
+        if trace is None or trace.run.status.is_final:
+            return None
+        workflow = self._catalog.version(trace.run.workflow_version_id)
+        event = None
+        if trace.run.event_id is not None:
+            stored = self._store.get_event(trace.run.event_id)
+            event = None if stored is None else EventInfo.of(stored)
+        jobs: dict[str, JobState] = {}
+        for job_trace in trace.jobs:
+            job_run = job_trace.job_run
+            spec = workflow.spec.jobs[job_run.job_name]
+            ids = [""] * len(spec.steps)
+            job = JobState(
+                job_run.id, job_run.job_name, spec, ids, status=job_run.status, error=job_run.error
+            )
+            # In step order, then attempt order: the last attempt of each step wins.
+            for step_run in job_trace.step_runs:
+                ids[step_run.step_index] = step_run.id
+                if step_run.status is StepRunStatus.SUCCEEDED:
+                    job.outputs[step_run.step_id] = step_run.output
+            jobs[job_run.id] = job
+        return RunState(run_id, workflow, event, jobs)
+
+    def forget(self, run_id: str) -> None:
+        """Drop a run that has ended."""
+        self._runs.pop(run_id, None)
+
+    def clear(self) -> None:
+        """Drop everything (after a rollback or at a resync)."""
+        self._runs.clear()
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def _put(self, state: RunState) -> None:
+        self._runs[state.id] = state
+        self._runs.move_to_end(state.id)
+        while len(self._runs) > self._capacity:
+            self._runs.popitem(last=False)

@@ -1,0 +1,119 @@
+"""Worker liveness: connections, heartbeats, and what happens to the work of a silent worker.
+
+A worker is in the pool while its socket is open and it keeps talking. When it disconnects, or
+misses heartbeats for a lease (it becomes LOST), it leaves the pool at once, but the step runs
+it holds stay on the books: it may reconnect under a new identity and re-send their results.
+Once it has been silent for a whole lease, those step runs are cancelled with `WORKER_LOST`
+and their jobs fail.
+
+Last-heard times live in memory, so the check that runs on every tick reads nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from hatchetd.contracts.enums import WorkerStatus
+from hatchetd.contracts.ids import new_id
+from hatchetd.contracts.workers import Worker
+from hatchetd.engine.clock import Clock
+from hatchetd.engine.controller import Controller
+from hatchetd.engine.dispatcher import PoolWorker, WorkerPool
+from hatchetd.store import Store
+
+DEFAULT_HEARTBEAT_INTERVAL = 5.0
+"""Seconds between the heartbeats a worker is asked to send."""
+LEASE_HEARTBEATS = 3
+"""A worker is lost after this many heartbeat intervals without a word."""
+
+
+class Workers:
+    """Registers workers and notices when they go silent."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        pool: WorkerPool,
+        controller: Controller,
+        *,
+        lease: float,
+    ) -> None:
+        if lease <= 0:
+            raise ValueError(f"the lease must be more than zero seconds, not {lease}")
+        self._store = store
+        self._clock = clock
+        self._pool = pool
+        self._controller = controller
+        self._lease = timedelta(seconds=lease)
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a worker may be silent before it is lost."""
+        return self._lease
+
+    def connected(self, name: str, actions: Sequence[str], slots: int) -> Worker:
+        """A worker registered: it gets a new identity, is saved ACTIVE and joins the pool."""
+        now = self._clock.now()
+        worker = Worker(
+            id=new_id(),
+            name=name,
+            actions=list(dict.fromkeys(actions)),
+            slots=slots,
+            status=WorkerStatus.ACTIVE,
+            registered_at=now,
+            last_heartbeat_at=now,
+        )
+        self._store.save_worker(worker)
+        self._pool.add(_pool_worker(worker))
+        return worker
+
+    def disconnected(self, worker_id: str) -> None:
+        """The worker's socket closed: STOPPED, out of the pool; its step runs wait a lease."""
+        self._pool.leave(worker_id)
+        self._store.set_worker_status(
+            worker_id, WorkerStatus.STOPPED, from_statuses=(WorkerStatus.ACTIVE,)
+        )
+
+    def heartbeat(self, worker_id: str) -> bool:
+        """The worker is alive; False if it is not in the pool (it was lost or never was)."""
+        now = self._clock.now()
+        if not self._pool.heard(worker_id, now):
+            return False
+        self._store.record_heartbeat(worker_id, now)
+        return True
+
+    def check(self) -> list[str]:
+        """Mark LOST every connected worker silent for longer than the lease, and cancel the
+        step runs of every absent worker silent that long (`WORKER_LOST`). Returns the ids of
+        the workers marked LOST."""
+        now = self._clock.now()
+        cutoff = now - self._lease
+        lost: list[str] = []
+        for worker in [w for w in self._pool.connected.values() if w.last_heard < cutoff]:
+            self._pool.leave(worker.id)
+            self._store.set_worker_status(
+                worker.id, WorkerStatus.LOST, from_statuses=(WorkerStatus.ACTIVE,)
+            )
+            lost.append(worker.id)
+        for absent in [a for a in self._pool.absent.values() if a.last_heard < cutoff]:
+            if absent.active_in_store:
+                # A worker of an earlier daemon process that never came back.
+                self._store.set_worker_status(
+                    absent.id, WorkerStatus.LOST, from_statuses=(WorkerStatus.ACTIVE,)
+                )
+                lost.append(absent.id)
+            for held in self._pool.assignments_of(absent.id):
+                self._controller.worker_lost(held)
+            del self._pool.absent[absent.id]
+        return lost
+
+
+def _pool_worker(worker: Worker) -> PoolWorker:
+    return PoolWorker(
+        id=worker.id,
+        actions=frozenset(worker.actions),
+        slots=worker.slots,
+        last_heard=worker.last_heartbeat_at,
+    )
