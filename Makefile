@@ -44,9 +44,7 @@ contracts: $(STAMP)
 check: lint types contracts test
 
 demo: $(STAMP)
-	@echo "make demo arrives with the daemon (issue 3): hatchetd and the example worker do not exist yet." >&2
-	@echo "Until then, validate the example workflows offline:" >&2
-	$(BIN)/hatchet workflows validate .hatchet
+	$(BIN)/python examples/demo.py
 
 bench: $(STAMP)
 	@echo "no benchmarks yet: they arrive with the daemon (issue 3)" >&2

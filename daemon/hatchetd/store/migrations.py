@@ -43,6 +43,7 @@ from hatchetd.store.tables import (
     id_type,
     json_type,
     log_id_type,
+    ordered_json_type,
     schema_migrations,
 )
 
@@ -169,7 +170,7 @@ def _create_schema(conn: Connection) -> None:
         Column("id", id_type(), primary_key=True),
         Column("workflow_name", Text, nullable=False),
         Column("version", Text),
-        Column("definition", json_type(), nullable=False),
+        Column("definition", ordered_json_type(), nullable=False),
         Column("file", Text, nullable=False),
         Column("created_at", UtcDateTime, nullable=False),
         Index("ix_workflow_versions_workflow_name", "workflow_name", "created_at"),

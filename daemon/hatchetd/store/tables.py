@@ -83,6 +83,12 @@ def json_type() -> TypeEngine[Any]:
     return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
+def ordered_json_type() -> TypeEngine[Any]:
+    """JSON kept as the text written, on PostgreSQL too: JSONB re-sorts object keys, and the
+    order of a workflow's `jobs:` is the order its job runs are shown in."""
+    return JSON(none_as_null=True)
+
+
 def id_type() -> TypeEngine[str]:
     """Text ids. Byte-order collation on PostgreSQL, as SQLite has by default, so that an id
     prefix is a range scan on the primary key there too (`hatchet runs show 3f2a`)."""
@@ -132,7 +138,7 @@ workflow_versions = Table(
     Column("id", id_type(), primary_key=True),
     Column("workflow_name", Text, nullable=False),
     Column("version", Text, nullable=True),
-    Column("definition", json_type(), nullable=False),
+    Column("definition", ordered_json_type(), nullable=False),
     Column("file", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_workflow_versions_workflow_name", "workflow_name", "created_at"),
