@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
+from hatchetd.contracts.api import WorkerInfo
 from hatchetd.contracts.events import Event
 from hatchetd.contracts.runs import RunTrace
 
@@ -94,6 +95,8 @@ class Client:
         """Push and read events."""
         self.runs = Runs(self)
         """Read workflow runs."""
+        self.workers = Workers(self)
+        """See connected workers."""
 
     def close(self) -> None:
         self._http.close()
@@ -170,3 +173,16 @@ class Runs:
         """A workflow run with its job runs and step runs."""
         path = f"/api/v1/runs/{quote(run_id, safe='')}"
         return RunTrace.model_validate(self._client.request("GET", path))
+
+
+class Workers:
+    """`client.workers`: the workers the daemon knows."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self) -> list[WorkerInfo]:
+        """Every worker, newest registration first, with the step runs it holds."""
+        return [
+            WorkerInfo.model_validate(w) for w in self._client.request("GET", "/api/v1/workers")
+        ]

@@ -1,0 +1,7 @@
+"""`python -m hatchetd`."""
+
+from __future__ import annotations
+
+from hatchetd.server import run
+
+run()

@@ -1,0 +1,110 @@
+"""`create_app()`: the FastAPI app with its store, engine, runtime, registry and watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hatchetd import __version__
+from hatchetd.api import events, health, runs, status, worker_socket, workers, workflows
+from hatchetd.api.auth import BearerAuth
+from hatchetd.api.errors import install_error_handlers
+from hatchetd.api.services import Services
+from hatchetd.api.sessions import WorkerSessions
+from hatchetd.engine import Clock, Engine, SystemClock
+from hatchetd.runtime import Runtime
+from hatchetd.settings import Settings
+from hatchetd.store import Store, open_store
+from hatchetd.workflows.registry import Registry, ReloadOutcome
+from hatchetd.workflows.watcher import watch_folder
+
+log = logging.getLogger("hatchetd")
+
+
+def create_app(
+    settings: Settings, *, store: Store | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """Build the daemon's app. Nothing starts until the app's lifespan does.
+
+    `store` lets the caller open the database first (the server does, to report a bad URL before
+    binding a port); otherwise the lifespan opens `settings.database_url`. `clock` is for tests.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.folder.mkdir(parents=True, exist_ok=True)
+        the_store = store if store is not None else open_store(settings.database_url)
+        the_clock = clock or SystemClock()
+        engine = Engine(the_store, the_clock, heartbeat_interval=settings.heartbeat_interval)
+        runtime = Runtime(engine, the_store)
+        services = Services(
+            settings=settings,
+            store=the_store,
+            runtime=runtime,
+            registry=Registry(settings.folder, the_store, the_clock.now),
+            sessions=WorkerSessions(),
+            started_at=the_clock.now(),
+        )
+        app.state.services = services
+        runtime.start(services.sessions.deliver)
+        stop = asyncio.Event()
+        watcher: asyncio.Task[None] | None = None
+        try:
+            await runtime.call(lambda e: e.resync())
+            await reload_folder(services)
+
+            async def on_change() -> None:
+                await reload_folder(services)
+
+            watcher = asyncio.create_task(watch_folder(settings.folder, on_change, stop=stop))
+            yield
+        finally:
+            services.draining = True
+            stop.set()
+            if watcher is not None:
+                await watcher
+            await services.sessions.close_all()
+            await runtime.stop()
+            if store is None:
+                the_store.close()
+
+    app = FastAPI(
+        title="hatchetd",
+        version=__version__,
+        summary="A local-first event store and workflow engine.",
+        lifespan=lifespan,
+    )
+    if settings.token is not None:
+        app.add_middleware(BearerAuth, token=settings.token)
+    install_error_handlers(app)
+    for module in (health, status, events, runs, workflows, workers, worker_socket):
+        app.include_router(module.router)
+    return app
+
+
+async def reload_folder(services: Services) -> ReloadOutcome | None:
+    """Reload the workflow folder on the engine thread and make its versions the active ones."""
+    registry = services.registry
+
+    def reload(engine: Engine) -> ReloadOutcome:
+        outcome = registry.reload()
+        engine.set_active_workflows(outcome.active)
+        return outcome
+
+    try:
+        outcome = await services.runtime.call(reload)
+    except OSError as exc:  # the folder vanished; keep what is active until it is back
+        log.warning("cannot read %s: %s", registry.root, exc)
+        return None
+    services.reload = outcome
+    services.reloads += 1
+    for f in outcome.files:
+        for error in f.errors:
+            log.warning("%s", error)
+    if outcome.new_versions:
+        log.info("loaded %s", ", ".join(outcome.new_versions))
+    return outcome

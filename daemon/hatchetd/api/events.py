@@ -1,0 +1,131 @@
+"""`/api/v1/events`: push (one or many), list, show, replay (design §6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from hatchetd.api.body import ENVELOPE_BYTES, check_payload_size, read_body
+from hatchetd.api.errors import ApiError
+from hatchetd.api.services import Services, ServicesDep
+from hatchetd.contracts.api import (
+    MAX_BULK_EVENTS,
+    MAX_PAYLOAD_BYTES,
+    EventDetail,
+    EventList,
+    PushEvent,
+    PushEvents,
+    ReplayEvents,
+)
+from hatchetd.contracts.events import Event, EventQuery
+from hatchetd.contracts.runs import RunQuery
+from hatchetd.engine import Push
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+_SINGLE_LIMIT = MAX_PAYLOAD_BYTES + ENVELOPE_BYTES
+_BULK_LIMIT = 16 * MAX_PAYLOAD_BYTES
+
+
+def _open(services: Services) -> None:
+    if services.draining:
+        raise ApiError(503, "unavailable", "hatchetd is shutting down and takes no new events")
+
+
+def _push(p: PushEvent) -> Push:
+    return Push(key=p.key, data=p.data, idempotency_key=p.idempotency_key)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Event,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PushEvent.model_json_schema()}},
+        }
+    },
+    responses={200: {"description": "the event pushed before with this idempotency key"}},
+)
+async def push_event(request: Request, response: Response, services: ServicesDep) -> Event:
+    """Store one event and start the runs it triggers; answered once the event is durable."""
+    _open(services)
+    body = await read_body(request, PushEvent, max_bytes=_SINGLE_LIMIT)
+    check_payload_size(body.data, len(await request.body()))
+    (outcome,) = await services.runtime.call(lambda e: e.push_events([_push(body)]))
+    if not outcome.created:
+        response.status_code = 200
+    return outcome.event
+
+
+@router.post(
+    "/bulk",
+    status_code=201,
+    response_model=list[Event],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PushEvents.model_json_schema()}},
+        }
+    },
+)
+async def push_events(request: Request, services: ServicesDep) -> list[Event]:
+    """Store up to 1,000 events in one commit; all are stored or none."""
+    _open(services)
+    body = await read_body(request, PushEvents, max_bytes=_BULK_LIMIT)
+    for p in body.events:
+        check_payload_size(p.data, MAX_PAYLOAD_BYTES + 1)
+    outcomes = await services.runtime.call(lambda e: e.push_events([_push(p) for p in body.events]))
+    return [o.event for o in outcomes]
+
+
+@router.get("", response_model=EventList)
+def list_events(
+    services: ServicesDep,
+    *,
+    key: Annotated[str | None, Query(description="exact key or `*` segments: user:*")] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (RFC 3339)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (RFC 3339)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_BULK_EVENTS)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> EventList:
+    """Events, newest first, a page at a time."""
+    query = EventQuery(key=key, since=since, until=until, limit=limit, cursor=cursor)
+    try:
+        page = services.store.list_events(query)
+    except ValueError as exc:  # a cursor that is not one of ours
+        raise ApiError(400, "bad_cursor", str(exc)) from None
+    return EventList(items=page.items, next_cursor=page.next_cursor)
+
+
+@router.get("/{event_id}", response_model=EventDetail)
+def get_event(event_id: str, services: ServicesDep) -> EventDetail:
+    """One event with the runs it triggered."""
+    event = services.store.get_event(event_id)
+    if event is None:
+        raise ApiError(404, "not_found", f"no event with id {event_id!r}")
+    runs = services.store.list_workflow_runs(RunQuery(event_id=event_id, limit=1000)).items
+    return EventDetail(event=event, runs=sorted(runs, key=lambda r: (r.created_at, r.id)))
+
+
+@router.post(
+    "/replay",
+    status_code=201,
+    response_model=list[Event],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ReplayEvents.model_json_schema()}},
+        }
+    },
+)
+async def replay_events(request: Request, services: ServicesDep) -> list[Event]:
+    """Push events again as new events linked to their originals, optionally with new data."""
+    _open(services)
+    body = await read_body(request, ReplayEvents, max_bytes=_SINGLE_LIMIT)
+    if body.data is not None:
+        check_payload_size(body.data, len(await request.body()))
+    return await services.runtime.call(lambda e: e.replay_events(body.event_ids, body.data))

@@ -1,0 +1,80 @@
+"""`/api/v1/runs`: list, the full trace, cancel, logs (design §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from hatchetd.api.errors import ApiError
+from hatchetd.api.services import Services, ServicesDep
+from hatchetd.contracts.api import MAX_BULK_EVENTS, RunList
+from hatchetd.contracts.enums import RunStatus
+from hatchetd.contracts.runs import RunQuery, RunTrace, StepLog
+
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+
+
+@router.get("", response_model=RunList)
+def list_runs(
+    services: ServicesDep,
+    *,
+    workflow: Annotated[str | None, Query(description="only runs of this workflow")] = None,
+    status: Annotated[
+        list[RunStatus] | None, Query(description="only runs in these states")
+    ] = None,
+    event_id: Annotated[str | None, Query(description="only runs this event triggered")] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (RFC 3339)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (RFC 3339)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_BULK_EVENTS)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> RunList:
+    """Workflow runs, newest first, a page at a time."""
+    query = RunQuery(
+        workflow_name=workflow,
+        statuses=tuple(status or ()),
+        event_id=event_id,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    try:
+        page = services.store.list_workflow_runs(query)
+    except ValueError as exc:
+        raise ApiError(400, "bad_cursor", str(exc)) from None
+    return RunList(items=page.items, next_cursor=page.next_cursor)
+
+
+def _trace(services: Services, run_id: str) -> RunTrace:
+    trace = services.store.get_run_trace(run_id)
+    if trace is None:
+        raise ApiError(404, "not_found", f"no run with id {run_id!r}")
+    return trace
+
+
+@router.get("/{run_id}", response_model=RunTrace)
+def get_run(run_id: str, services: ServicesDep) -> RunTrace:
+    """The run with every job run and step run: status, input, output, error, attempt, worker
+    and the times each was created, assigned, started and finished."""
+    return _trace(services, run_id)
+
+
+@router.post("/{run_id}/cancel", response_model=RunTrace)
+async def cancel_run(run_id: str, services: ServicesDep) -> RunTrace:
+    """Cancel every step run not yet final; workers running one are told to stop."""
+    await services.runtime.call(lambda e: e.cancel_run(run_id))
+    return _trace(services, run_id)
+
+
+@router.get("/{run_id}/logs", response_model=list[StepLog])
+def run_logs(run_id: str, services: ServicesDep) -> list[StepLog]:
+    """Every line the run's steps logged, step by step."""
+    trace = _trace(services, run_id)
+    return [
+        line
+        for job in trace.jobs
+        for step in job.step_runs
+        for line in services.store.list_step_logs(step.id)
+    ]

@@ -1,0 +1,28 @@
+"""`/api/v1/status`: what `hatchet status` shows."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hatchetd import __version__
+from hatchetd.api.services import ServicesDep
+from hatchetd.contracts.api import DaemonStatus
+from hatchetd.contracts.enums import StepRunStatus
+from hatchetd.settings import redacted_url
+
+router = APIRouter(prefix="/api/v1", tags=["status"])
+
+
+@router.get("/status", response_model=DaemonStatus)
+def status(services: ServicesDep) -> DaemonStatus:
+    """The daemon's address, version, store, folder, uptime, workers and queue depth."""
+    counts = services.store.count_step_runs()
+    return DaemonStatus(
+        version=__version__,
+        address=services.address,
+        store=redacted_url(services.settings.database_url),
+        folder=str(services.settings.folder),
+        started_at=services.started_at,
+        workers=len(services.sessions),
+        queue_depth=counts.get(StepRunStatus.PENDING_ASSIGNMENT, 0),
+    )

@@ -1,0 +1,128 @@
+"""The worker WebSocket (design §8; messages in `hatchetd.contracts.worker_protocol`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from hatchetd.api.auth import socket_authorised
+from hatchetd.api.errors import validation_message
+from hatchetd.api.services import Services
+from hatchetd.api.sessions import WorkerSession
+from hatchetd.contracts.worker_protocol import (
+    PROTOCOL_PATH,
+    WORKER_MESSAGE,
+    Completed,
+    Failed,
+    Heartbeat,
+    Log,
+    ProtocolError,
+    Register,
+    Registered,
+    ResultAck,
+    Started,
+)
+from hatchetd.engine import Engine, ResultOutcome
+
+log = logging.getLogger("hatchetd.workers")
+router = APIRouter()
+
+
+@router.websocket(PROTOCOL_PATH)
+async def worker_socket(socket: WebSocket) -> None:
+    """Register the worker, then relay its messages to the engine until it goes."""
+    services: Services = socket.app.state.services
+    if not socket_authorised(socket, services.settings.token):
+        await socket.close(code=4401, reason="missing or wrong bearer token")
+        return
+    await socket.accept()
+    if services.draining:
+        await _refuse(socket, "draining", "hatchetd is shutting down")
+        return
+    try:
+        first = WORKER_MESSAGE.validate_json(await socket.receive_text())
+    except ValidationError as exc:
+        await _refuse(socket, "invalid_message", validation_message(exc))
+        return
+    except WebSocketDisconnect:
+        return
+    if not isinstance(first, Register):
+        await _refuse(socket, "not_registered", f"send register first, not {first.type}")
+        return
+    worker = await services.runtime.call(
+        lambda e: e.worker_connected(first.name, first.actions, first.slots)
+    )
+    session = WorkerSession(worker.id, socket)
+    services.sessions.add(session)
+    session.send(
+        Registered(worker_id=worker.id, heartbeat_interval=services.settings.heartbeat_interval)
+    )
+    log.info("worker %s (%s) registered: %s", worker.id, worker.name, ", ".join(worker.actions))
+    try:
+        await _relay(socket, session, services)
+    finally:
+        services.sessions.remove(worker.id)
+        await session.close()
+        await services.runtime.call(lambda e: e.worker_disconnected(worker.id))
+        log.info("worker %s disconnected", worker.id)
+
+
+async def _relay(socket: WebSocket, session: WorkerSession, services: Services) -> None:
+    worker_id = session.worker_id
+    while True:
+        try:
+            text = await socket.receive_text()
+        except WebSocketDisconnect:
+            return
+        try:
+            message = WORKER_MESSAGE.validate_json(text)
+        except ValidationError as exc:
+            session.send(ProtocolError(code="invalid_message", message=validation_message(exc)))
+            continue
+        if isinstance(message, Completed | Failed):
+            outcome = await services.runtime.call(_result(worker_id, message))
+            session.send(
+                ResultAck(
+                    step_run_id=message.step_run_id,
+                    attempt=message.attempt,
+                    accepted=outcome.accepted,
+                    reason=outcome.reason,
+                )
+            )
+        elif isinstance(message, Heartbeat):
+            if not await services.runtime.call(lambda e: e.heartbeat(worker_id)):
+                # Marked lost while its socket stayed open (it was paused, say): close it, so
+                # the worker reconnects under a new identity and re-sends what it finished.
+                await _refuse(socket, "lost", "this worker missed its heartbeats; reconnect")
+                return
+        elif isinstance(message, Register):
+            session.send(ProtocolError(code="already_registered", message="register only once"))
+        else:
+            # Starts and logs need no answer: they ride the next batch.
+            services.runtime.post(_note(worker_id, message))
+
+
+def _result(worker_id: str, message: Completed | Failed) -> Callable[[Engine], ResultOutcome]:
+    if isinstance(message, Completed):
+        done = message
+        return lambda e: e.step_completed(worker_id, done.step_run_id, done.attempt, done.output)
+    failed = message
+    return lambda e: e.step_failed(
+        worker_id, failed.step_run_id, failed.attempt, failed.error, failed.traceback
+    )
+
+
+def _note(worker_id: str, message: Started | Log) -> Callable[[Engine], object]:
+    if isinstance(message, Started):
+        started = message
+        return lambda e: e.step_started(worker_id, started.step_run_id, started.attempt)
+    line = message
+    return lambda e: e.append_log(worker_id, line.step_run_id, line.attempt, line.line)
+
+
+async def _refuse(socket: WebSocket, code: str, message: str) -> None:
+    await socket.send_text(ProtocolError(code=code, message=message).model_dump_json())
+    await socket.close(code=1008, reason=message[:120])

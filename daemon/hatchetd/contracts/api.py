@@ -1,0 +1,149 @@
+"""Request and response bodies of the HTTP API under `/api/v1` that are not plain records.
+
+Records (events, runs, workers) travel as their `hatchetd.contracts` models; these add what only
+the API needs. The CLI's `-o json` prints these shapes, so they are a stable contract.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hatchetd.contracts.events import Event
+from hatchetd.contracts.runs import WorkflowRun
+from hatchetd.contracts.workers import Worker
+
+MAX_PAYLOAD_BYTES = 1024 * 1024
+"""The largest event payload accepted (design §6): its JSON text, in bytes."""
+MAX_BULK_EVENTS = 1000
+"""The most events one bulk push may carry."""
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class PushEvent(_Body):
+    """`POST /api/v1/events`: one event to store and match."""
+
+    key: str = Field(min_length=1, max_length=255, pattern=r"^\S+$")
+    """The event key, e.g. `user:create`."""
+    data: dict[str, Any] = Field(default_factory=dict)
+    """The payload: a JSON object of at most 1 MiB."""
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    """Pushing the same key again with the same data returns the first event; with other data
+    it is refused (409)."""
+
+
+class PushEvents(_Body):
+    """`POST /api/v1/events/bulk`: several events, stored together in one commit."""
+
+    events: list[PushEvent] = Field(min_length=1, max_length=MAX_BULK_EVENTS)
+    """The events, stored in this order."""
+
+
+class ReplayEvents(_Body):
+    """`POST /api/v1/events/replay`: push events again as new events linked to the originals."""
+
+    event_ids: list[str] = Field(min_length=1, max_length=MAX_BULK_EVENTS)
+    """The events to replay (full ids)."""
+    data: dict[str, Any] | None = None
+    """Replace every replayed event's payload with this one."""
+
+
+class EventList(_Body):
+    """A page of events, newest first."""
+
+    items: list[Event]
+    """The events."""
+    next_cursor: str | None = None
+    """Pass as `cursor` for the next page; null on the last."""
+
+
+class EventDetail(_Body):
+    """One event with the runs it triggered."""
+
+    event: Event
+    """The event."""
+    runs: list[WorkflowRun]
+    """The workflow runs it triggered, oldest first."""
+
+
+class RunList(_Body):
+    """A page of workflow runs, newest first."""
+
+    items: list[WorkflowRun]
+    """The runs."""
+    next_cursor: str | None = None
+    """Pass as `cursor` for the next page; null on the last."""
+
+
+class WorkflowInfo(_Body):
+    """A workflow as `hatchet workflows list` shows it."""
+
+    name: str
+    """The workflow's name."""
+    active: bool
+    """False once its file is deleted."""
+    version: str | None
+    """The current version's `version:` text."""
+    version_id: str
+    """The current version's checksum."""
+    file: str
+    """The file that defines it, relative to the watched folder."""
+    events: list[str]
+    """The event keys that trigger it."""
+    crons: list[str]
+    """The cron schedules that trigger it."""
+    errors: list[str] = Field(default_factory=list)
+    """Why its file does not load right now (it keeps its last good version meanwhile)."""
+    updated_at: datetime
+    """When its current version or active flag last changed."""
+
+
+class FileErrors(_Body):
+    """A workflow file that does not load."""
+
+    file: str
+    """The file, relative to the watched folder."""
+    errors: list[str]
+    """`file:line:col: key.path: message` for each problem."""
+
+
+class WorkflowList(_Body):
+    """Every workflow ever loaded, and the files that do not load now."""
+
+    workflows: list[WorkflowInfo]
+    """By name."""
+    broken_files: list[FileErrors]
+    """Files with errors, by path."""
+
+
+class WorkerInfo(_Body):
+    """A worker with what it is running now."""
+
+    worker: Worker
+    """The worker."""
+    running_step_run_ids: list[str]
+    """Step runs assigned to it and not final."""
+
+
+class DaemonStatus(_Body):
+    """`GET /api/v1/status`: what `hatchet status` shows."""
+
+    version: str
+    """hatchetd's version."""
+    address: str
+    """Where it listens."""
+    store: str
+    """The database, without password."""
+    folder: str
+    """The watched workflow folder."""
+    started_at: datetime
+    """When this daemon process started."""
+    workers: int
+    """Active workers."""
+    queue_depth: int
+    """Step runs waiting for a worker."""

@@ -1,0 +1,129 @@
+"""`/api/v1/events`: pushes are durable; bad input gets a JSON error and stores nothing."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from hatchetd.contracts.api import MAX_PAYLOAD_BYTES
+
+SIGN_UP = {"user": {"firstName": "Ada", "email": "ada@example.com"}}
+
+
+def count_events(client: TestClient) -> int:
+    return len(client.get("/api/v1/events", params={"limit": 1000}).json()["items"])
+
+
+def test_a_push_is_stored_and_starts_the_matching_workflow(client: TestClient) -> None:
+    response = client.post("/api/v1/events", json={"key": "user:create", "data": SIGN_UP})
+
+    assert response.status_code == 201
+    event = response.json()
+    assert event["key"] == "user:create"
+    assert event["data"] == SIGN_UP
+    assert len(event["run_ids"]) == 1
+    shown = client.get(f"/api/v1/events/{event['id']}").json()
+    assert shown["event"]["id"] == event["id"]
+    assert [r["workflow_name"] for r in shown["runs"]] == ["post-user-sign-up"]
+
+
+def test_a_bulk_push_stores_every_event(client: TestClient) -> None:
+    body = {"events": [{"key": "a:b", "data": {"i": i}} for i in range(5)]}
+    response = client.post("/api/v1/events/bulk", json=body)
+
+    assert response.status_code == 201
+    assert [e["data"]["i"] for e in response.json()] == [0, 1, 2, 3, 4]
+    assert count_events(client) == 5
+
+
+def test_the_same_idempotency_key_and_data_returns_the_first_event(client: TestClient) -> None:
+    body = {"key": "user:create", "data": SIGN_UP, "idempotency_key": "signup-ada"}
+    first = client.post("/api/v1/events", json=body)
+    second = client.post("/api/v1/events", json=body)
+
+    assert first.status_code == 201
+    assert second.status_code == 200
+    assert second.json()["id"] == first.json()["id"]
+    assert second.json()["run_ids"] == first.json()["run_ids"]
+    assert count_events(client) == 1
+
+
+def test_the_same_idempotency_key_with_other_data_is_a_conflict(client: TestClient) -> None:
+    client.post("/api/v1/events", json={"key": "k:v", "data": {"a": 1}, "idempotency_key": "x"})
+    response = client.post(
+        "/api/v1/events", json={"key": "k:v", "data": {"a": 2}, "idempotency_key": "x"}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "idempotency_conflict"
+    assert count_events(client) == 1
+
+
+def test_an_oversized_payload_is_refused_and_nothing_is_stored(client: TestClient) -> None:
+    big = {"blob": "x" * MAX_PAYLOAD_BYTES}
+    response = client.post("/api/v1/events", json={"key": "big:one", "data": big})
+
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "payload_too_large"
+    assert "the limit is 1,048,576 bytes (1 MiB)" in error["message"]
+    assert count_events(client) == 0
+
+
+def test_malformed_json_is_a_400_naming_the_problem(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/events",
+        content=b'{"key": "a:b", "data": {',
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_json"
+    assert error["message"].startswith("the request body is not valid JSON")
+    assert count_events(client) == 0
+
+
+def test_data_that_is_not_an_object_is_refused(client: TestClient) -> None:
+    response = client.post("/api/v1/events", json={"key": "a:b", "data": [1, 2]})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("data: ")
+
+
+def test_a_key_with_spaces_is_refused(client: TestClient) -> None:
+    response = client.post("/api/v1/events", json={"key": "user create"})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("key: ")
+
+
+def test_an_unknown_event_id_is_a_404(client: TestClient) -> None:
+    response = client.get("/api/v1/events/no-such-id")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"code": "not_found", "message": "no event with id 'no-such-id'"}
+    }
+
+
+def test_replaying_an_unknown_event_is_a_404_and_stores_nothing(client: TestClient) -> None:
+    response = client.post("/api/v1/events/replay", json={"event_ids": ["nope"]})
+
+    assert response.status_code == 404
+    assert "nope" in response.json()["error"]["message"]
+    assert count_events(client) == 0
+
+
+def test_a_bad_cursor_is_a_400(client: TestClient) -> None:
+    response = client.get("/api/v1/events", params={"cursor": "garbage"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_cursor"
+
+
+def test_listing_filters_by_key_pattern(client: TestClient) -> None:
+    for key in ("user:create", "user:delete", "team:create"):
+        client.post("/api/v1/events", json={"key": key})
+
+    listed = client.get("/api/v1/events", params={"key": "user:*"}).json()["items"]
+    assert sorted(e["key"] for e in listed) == ["user:create", "user:delete"]
