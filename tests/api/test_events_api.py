@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hatchetd.contracts.api import MAX_PAYLOAD_BYTES
@@ -127,3 +128,16 @@ def test_listing_filters_by_key_pattern(client: TestClient) -> None:
 
     listed = client.get("/api/v1/events", params={"key": "user:*"}).json()["items"]
     assert sorted(e["key"] for e in listed) == ["user:create", "user:delete"]
+
+
+def test_a_draining_daemon_refuses_pushes_and_is_not_ready(client: TestClient) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.state.services.draining = True  # what the first SIGTERM does
+
+    response = client.post("/api/v1/events", json={"key": "a:b"})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/api/v1/events").status_code == 200  # reads still work
+    assert count_events(client) == 0

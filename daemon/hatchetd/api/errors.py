@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,12 +36,21 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def validation_message(exc: ValidationError | RequestValidationError) -> str:
-    """Pydantic's errors as one line: `events[0].key: String should match pattern …`."""
+def validation_message(
+    exc: ValidationError | RequestValidationError, *, drop: Collection[str] = ()
+) -> str:
+    """Pydantic's errors as one line: `events[0].key: String should match pattern …`.
+
+    `drop` names location parts that mean nothing to the reader (a tagged union's tag)."""
     parts = []
+    skip = {"body", "query", "path", *drop}
     for error in exc.errors():
-        loc = [str(p) for p in error["loc"] if p not in ("body", "query", "path")]
-        where = ".".join(loc).replace(".[", "[")
+        where = ""
+        for p in error["loc"]:
+            if isinstance(p, int):
+                where += f"[{p}]"
+            elif p not in skip:
+                where += f".{p}" if where else str(p)
         parts.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
     return "; ".join(parts)
 

@@ -28,6 +28,7 @@ from hatchetd.contracts.worker_protocol import (
 from hatchetd.engine import Engine, ResultOutcome
 
 log = logging.getLogger("hatchetd.workers")
+_TAGS = frozenset({"register", "heartbeat", "started", "completed", "failed", "log"})
 router = APIRouter()
 
 
@@ -45,7 +46,7 @@ async def worker_socket(socket: WebSocket) -> None:
     try:
         first = WORKER_MESSAGE.validate_json(await socket.receive_text())
     except ValidationError as exc:
-        await _refuse(socket, "invalid_message", validation_message(exc))
+        await _refuse(socket, "invalid_message", validation_message(exc, drop=_TAGS))
         return
     except WebSocketDisconnect:
         return
@@ -80,7 +81,9 @@ async def _relay(socket: WebSocket, session: WorkerSession, services: Services) 
         try:
             message = WORKER_MESSAGE.validate_json(text)
         except ValidationError as exc:
-            session.send(ProtocolError(code="invalid_message", message=validation_message(exc)))
+            session.send(
+                ProtocolError(code="invalid_message", message=validation_message(exc, drop=_TAGS))
+            )
             continue
         if isinstance(message, Completed | Failed):
             outcome = await services.runtime.call(_result(worker_id, message))

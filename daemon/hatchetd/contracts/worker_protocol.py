@@ -36,8 +36,10 @@ class Register(_Message):
     type: Literal["register"] = "register"
     name: str = Field(min_length=1, max_length=200)
     """A name for people; several workers may share one."""
-    actions: list[str] = Field(min_length=1)
-    """The actions this worker runs, `integration:verb`."""
+    actions: list[Annotated[str, Field(pattern=r"^[^\s:]+:[^\s:]+$", max_length=255)]] = Field(
+        min_length=1
+    )
+    """The actions this worker runs, each `integration:verb`."""
     slots: int = Field(default=1, ge=1, le=10_000)
     """How many step runs it runs at once."""
 

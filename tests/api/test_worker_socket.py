@@ -1,0 +1,104 @@
+"""The worker WebSocket in process: register, receive an assignment, report, get the ack."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from hatchetd.contracts.worker_protocol import PROTOCOL_PATH
+
+SIGN_UP = {"user": {"firstName": "Ada", "email": "ada@example.com"}}
+SIGN_UP_ACTIONS = ["sandbox:create", "postmark:email-from-template", "newsletter:add-user"]
+
+
+def register(ws: Any, actions: list[str], slots: int = 8) -> dict[str, Any]:
+    ws.send_text(json.dumps({"type": "register", "name": "t", "actions": actions, "slots": slots}))
+    registered: dict[str, Any] = json.loads(ws.receive_text())
+    return registered
+
+
+def test_a_worker_runs_the_steps_it_is_assigned_and_the_run_succeeds(client: TestClient) -> None:
+    with client.websocket_connect(PROTOCOL_PATH) as ws:
+        registered = register(ws, SIGN_UP_ACTIONS)
+        assert registered["type"] == "registered"
+        assert registered["heartbeat_interval"] == 5.0
+
+        event = client.post("/api/v1/events", json={"key": "user:create", "data": SIGN_UP}).json()
+        assigns = [json.loads(ws.receive_text()) for _ in range(3)]
+        assert sorted(a["action"] for a in assigns) == sorted(SIGN_UP_ACTIONS)
+        greet = next(a for a in assigns if a["action"] == "postmark:email-from-template")
+        assert greet["input"] == {"firstName": "Ada", "email": "ada@example.com"}
+        assert greet["attempt"] == 1
+
+        for a in assigns:
+            ids = {"step_run_id": a["step_run_id"], "attempt": a["attempt"]}
+            ws.send_text(json.dumps({"type": "started", **ids}))
+            ws.send_text(json.dumps({"type": "log", **ids, "line": f"doing {a['action']}"}))
+            ws.send_text(json.dumps({"type": "completed", **ids, "output": {"ok": a["action"]}}))
+            ack = json.loads(ws.receive_text())
+            assert ack == {"type": "result_ack", **ids, "accepted": True, "reason": None}
+
+        # A result sent twice (a worker re-sending after a reconnect) is answered, not applied.
+        first = assigns[0]
+        again = {"step_run_id": first["step_run_id"], "attempt": 1}
+        ws.send_text(json.dumps({"type": "completed", **again, "output": {"other": 1}}))
+        repeat = json.loads(ws.receive_text())
+        assert repeat["accepted"] is False
+        assert repeat["reason"]
+
+    trace = client.get(f"/api/v1/runs/{event['run_ids'][0]}").json()
+    assert trace["run"]["status"] == "SUCCEEDED"
+    outputs = {s["action"]: s["output"] for j in trace["jobs"] for s in j["step_runs"]}
+    assert outputs == {a: {"ok": a} for a in SIGN_UP_ACTIONS}
+    logs = client.get(f"/api/v1/runs/{event['run_ids'][0]}/logs").json()
+    assert sorted(line["line"] for line in logs) == sorted(f"doing {a}" for a in SIGN_UP_ACTIONS)
+
+
+def test_the_worker_list_shows_what_a_worker_holds(client: TestClient) -> None:
+    with client.websocket_connect(PROTOCOL_PATH) as ws:
+        worker_id = register(ws, ["sandbox:create"])["worker_id"]
+        client.post("/api/v1/events", json={"key": "user:create", "data": SIGN_UP})
+        assign = json.loads(ws.receive_text())
+
+        (listed,) = client.get("/api/v1/workers").json()
+        assert listed["worker"]["id"] == worker_id
+        assert listed["worker"]["status"] == "ACTIVE"
+        assert listed["running_step_run_ids"] == [assign["step_run_id"]]
+        status = client.get("/api/v1/status").json()
+        assert status["workers"] == 1
+        assert status["queue_depth"] == 2  # the two sign-up steps nobody can run
+
+
+def test_the_first_message_must_be_register(client: TestClient) -> None:
+    with client.websocket_connect(PROTOCOL_PATH) as ws:
+        ws.send_text(json.dumps({"type": "heartbeat"}))
+        error = json.loads(ws.receive_text())
+        assert error == {
+            "type": "error",
+            "code": "not_registered",
+            "message": "send register first, not heartbeat",
+        }
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_text()
+
+
+def test_an_action_that_is_not_integration_verb_is_refused(client: TestClient) -> None:
+    with client.websocket_connect(PROTOCOL_PATH) as ws:
+        error = register(ws, ["not-an-action"])
+        assert error["type"] == "error"
+        assert error["code"] == "invalid_message"
+        assert error["message"].startswith("actions[0]: String should match pattern")
+    assert client.get("/api/v1/workers").json() == []
+
+
+def test_a_message_that_is_not_json_is_answered_with_an_error(client: TestClient) -> None:
+    with client.websocket_connect(PROTOCOL_PATH) as ws:
+        register(ws, ["sandbox:create"])
+        ws.send_text("{not json")
+        error = json.loads(ws.receive_text())
+        assert error["type"] == "error"
+        assert error["code"] == "invalid_message"
