@@ -131,7 +131,7 @@ def test_replay_runs_the_workflow_again_and_links_the_events(
         "/api/v1/events/replay", {"event_ids": [original["id"]], "data": {"username": "grace"}}
     )
     assert response.status_code == 201, response.text
-    (replay,) = response.json()
+    (replay,) = response.json()["events"]
     trace = daemon.wait_for_run(replay["run_ids"][0])
 
     assert replay["replayed_from_id"] == original["id"]

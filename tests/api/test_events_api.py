@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -111,7 +113,7 @@ def test_replaying_an_unknown_event_is_a_404_and_stores_nothing(client: TestClie
     response = client.post("/api/v1/events/replay", json={"event_ids": ["nope"]})
 
     assert response.status_code == 404
-    assert "nope" in response.json()["error"]["message"]
+    assert response.json()["error"]["message"] == "no event with id 'nope'; nothing was replayed"
     assert count_events(client) == 0
 
 
@@ -141,3 +143,56 @@ def test_a_draining_daemon_refuses_pushes_and_is_not_ready(client: TestClient) -
     assert client.get("/readyz").status_code == 503
     assert client.get("/api/v1/events").status_code == 200  # reads still work
     assert count_events(client) == 0
+
+
+def push_keys(client: TestClient, *keys: str) -> list[dict[str, Any]]:
+    return [client.post("/api/v1/events", json={"key": k, "data": {"k": k}}).json() for k in keys]
+
+
+def test_replay_by_ids_links_both_ways_and_can_edit_the_data(client: TestClient) -> None:
+    (original,) = push_keys(client, "user:create")
+    response = client.post(
+        "/api/v1/events/replay", json={"event_ids": [original["id"]], "data": {"edited": True}}
+    )
+
+    assert response.status_code == 201
+    result = response.json()
+    assert result["dry_run"] is False
+    (replay,) = result["events"]
+    assert replay["replayed_from_id"] == original["id"]
+    assert replay["key"] == "user:create"
+    assert replay["data"] == {"edited": True}
+    assert len(replay["run_ids"]) == 1  # matched against the versions current now
+    shown = client.get(f"/api/v1/events/{original['id']}").json()["event"]
+    assert shown["replay_ids"] == [replay["id"]]
+
+
+def test_replay_by_filter_replays_every_match_oldest_first(client: TestClient) -> None:
+    pushed = push_keys(client, "user:create", "team:create", "user:delete")
+    response = client.post("/api/v1/events/replay", json={"key": "user:*"})
+
+    assert response.status_code == 201
+    replays = response.json()["events"]
+    assert [r["replayed_from_id"] for r in replays] == [pushed[0]["id"], pushed[2]["id"]]
+    assert count_events(client) == 5
+
+
+def test_a_dry_run_lists_what_would_be_replayed_and_replays_nothing(client: TestClient) -> None:
+    pushed = push_keys(client, "user:create", "team:create")
+    response = client.post("/api/v1/events/replay", json={"key": "team:create", "dry_run": True})
+
+    assert response.status_code == 200
+    result = response.json()
+    assert result["dry_run"] is True
+    assert [e["id"] for e in result["events"]] == [pushed[1]["id"]]
+    assert count_events(client) == 2
+
+
+def test_a_replay_needs_ids_or_a_filter_but_not_both(client: TestClient) -> None:
+    neither = client.post("/api/v1/events/replay", json={})
+    both = client.post("/api/v1/events/replay", json={"event_ids": ["x"], "key": "a:b"})
+
+    assert neither.status_code == 422
+    assert "give event_ids, or a filter (key, since, until)" in neither.json()["error"]["message"]
+    assert both.status_code == 422
+    assert "not both" in both.json()["error"]["message"]

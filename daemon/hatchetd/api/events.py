@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -13,15 +15,18 @@ from hatchetd.api.services import Services, ServicesDep
 from hatchetd.contracts.api import (
     MAX_BULK_EVENTS,
     MAX_PAYLOAD_BYTES,
+    MAX_REPLAY_EVENTS,
     EventDetail,
     EventList,
     PushEvent,
     PushEvents,
     ReplayEvents,
+    ReplayResult,
 )
 from hatchetd.contracts.events import Event, EventQuery
 from hatchetd.contracts.runs import RunQuery
-from hatchetd.engine import Push
+from hatchetd.engine import Engine, EventNotFound, Push
+from hatchetd.store import iter_pages
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -114,18 +119,60 @@ def get_event(event_id: str, services: ServicesDep) -> EventDetail:
 @router.post(
     "/replay",
     status_code=201,
-    response_model=list[Event],
+    response_model=ReplayResult,
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": ReplayEvents.model_json_schema()}},
         }
     },
+    responses={200: {"description": "a dry run: the events that would be replayed"}},
 )
-async def replay_events(request: Request, services: ServicesDep) -> list[Event]:
-    """Push events again as new events linked to their originals, optionally with new data."""
-    _open(services)
+async def replay_events(
+    request: Request, response: Response, services: ServicesDep
+) -> ReplayResult:
+    """Push events again as new events linked to their originals, optionally with new data.
+
+    Up to 1,000 events are replayed in one commit; a larger filter replay commits in chunks of
+    1,000, oldest first.
+    """
     body = await read_body(request, ReplayEvents, max_bytes=_SINGLE_LIMIT)
     if body.data is not None:
         check_payload_size(body.data, len(await request.body()))
-    return await services.runtime.call(lambda e: e.replay_events(body.event_ids, body.data))
+    originals = await asyncio.to_thread(_replay_targets, services, body)
+    if body.dry_run:
+        response.status_code = 200
+        return ReplayResult(dry_run=True, events=originals)
+    _open(services)
+    replayed: list[Event] = []
+    for start in range(0, len(originals), MAX_BULK_EVENTS):
+        ids = [e.id for e in originals[start : start + MAX_BULK_EVENTS]]
+        replayed += await services.runtime.call(_replay(ids, body.data))
+    return ReplayResult(dry_run=False, events=replayed)
+
+
+def _replay(ids: list[str], data: dict[str, Any] | None) -> Callable[[Engine], list[Event]]:
+    return lambda engine: engine.replay_events(ids, data)
+
+
+def _replay_targets(services: Services, body: ReplayEvents) -> list[Event]:
+    """The events a replay covers, checked to exist (by id) or found (by filter), in order."""
+    if body.event_ids is not None:
+        found = [(i, services.store.get_event(i)) for i in body.event_ids]
+        missing = [i for i, event in found if event is None]
+        if missing:
+            raise EventNotFound(missing)
+        return [event for _, event in found if event is not None]
+    query = EventQuery(key=body.key, since=body.since, until=body.until, limit=MAX_BULK_EVENTS)
+    matched: list[Event] = []
+    for event in iter_pages(services.store, query):
+        if len(matched) == MAX_REPLAY_EVENTS:
+            raise ApiError(
+                422,
+                "too_many_events",
+                f"more than {MAX_REPLAY_EVENTS:,} events match; narrow the filter "
+                "(key, since, until) and replay in parts",
+            )
+        matched.append(event)
+    matched.reverse()  # listings are newest first; replay in the order things happened
+    return matched

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hatchetd.contracts.events import Event
 from hatchetd.contracts.runs import WorkflowRun
@@ -19,6 +19,8 @@ MAX_PAYLOAD_BYTES = 1024 * 1024
 """The largest event payload accepted (design §6): its JSON text, in bytes."""
 MAX_BULK_EVENTS = 1000
 """The most events one bulk push may carry."""
+MAX_REPLAY_EVENTS = 10_000
+"""The most events one replay may cover; narrow the filter for more."""
 
 
 class _Body(BaseModel):
@@ -45,12 +47,42 @@ class PushEvents(_Body):
 
 
 class ReplayEvents(_Body):
-    """`POST /api/v1/events/replay`: push events again as new events linked to the originals."""
+    """`POST /api/v1/events/replay`: push events again as new events linked to the originals.
 
-    event_ids: list[str] = Field(min_length=1, max_length=MAX_BULK_EVENTS)
-    """The events to replay (full ids)."""
+    Name the events by id, or by a filter (`key` and/or a time range) to replay every event it
+    matches, oldest first. `dry_run` lists what would be replayed and replays nothing.
+    """
+
+    event_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_REPLAY_EVENTS)
+    """The events to replay (full ids), in this order."""
+    key: str | None = Field(default=None, min_length=1)
+    """Replay the events with this key (exact, or `*` segments: `user:*`)."""
+    since: datetime | None = None
+    """Replay the events created at or after this time."""
+    until: datetime | None = None
+    """Replay the events created before this time."""
     data: dict[str, Any] | None = None
     """Replace every replayed event's payload with this one."""
+    dry_run: bool = False
+    """List the events that would be replayed; replay nothing."""
+
+    @model_validator(mode="after")
+    def _ids_or_filter(self) -> ReplayEvents:
+        has_filter = self.key is not None or self.since is not None or self.until is not None
+        if self.event_ids is None and not has_filter:
+            raise ValueError("name the events: give event_ids, or a filter (key, since, until)")
+        if self.event_ids is not None and has_filter:
+            raise ValueError("give event_ids or a filter (key, since, until), not both")
+        return self
+
+
+class ReplayResult(_Body):
+    """What a replay did, or with `dry_run`, would do."""
+
+    dry_run: bool
+    """True when nothing was replayed."""
+    events: list[Event]
+    """The new events (a replay) or the events that would be replayed (a dry run)."""
 
 
 class EventList(_Body):
