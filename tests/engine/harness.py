@@ -101,6 +101,20 @@ class Daemon:
             self.engine.tick()
         self.outbox.extend(self.engine.drain_effects())
 
+    def pass_time(self, seconds: float, *, alive: Sequence[FakeWorker] = ()) -> None:
+        """Move the clock on by `seconds`, then tick once (the runtime ticks four times a
+        second, so nothing that falls due waits longer than that). The workers in `alive`
+        send a heartbeat every five seconds meanwhile, with a tick after each."""
+        if alive:
+            while seconds > 5:
+                self.clock.advance(5)
+                seconds -= 5
+                for worker in alive:
+                    worker.heartbeat()
+                self.tick()
+        self.clock.advance(seconds)
+        self.tick()
+
     def restart(self, *, cached_runs: int = 10_000) -> Daemon:
         """A new daemon process on the same store and folder: a fresh engine, resynced."""
         again = Daemon(self.store, self.clock, self.folder, self.environ, cached_runs=cached_runs)
@@ -175,6 +189,14 @@ class Daemon:
     def steps(self, run_id: str) -> dict[str, StepRun]:
         """The run's step runs by step id (the last attempt of each)."""
         return {s.step_id: s for job in self.trace(run_id).jobs for s in job.step_runs}
+
+    def attempts(self, run_id: str, step_id: str) -> list[StepRun]:
+        """Every attempt at one step of the run, first attempt first."""
+        return [s for job in self.trace(run_id).jobs for s in job.step_runs if s.step_id == step_id]
+
+    def logs(self, step_run_id: str) -> list[str]:
+        """The lines logged on a step run, in order."""
+        return [log.line for log in self.store.list_step_logs(step_run_id)]
 
     def statuses(self, run_id: str) -> dict[str, str]:
         """`step id → status`, with the cancel reason after a slash when there is one."""

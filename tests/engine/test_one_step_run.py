@@ -72,7 +72,8 @@ def test_a_running_step_has_its_execution_deadline(daemon: Daemon) -> None:
     waiting = daemon.steps(event.run_ids[0])["only"]
     assert waiting.status is StepRunStatus.ASSIGNED
     assert waiting.deadline_at is not None
-    assert (waiting.deadline_at - event.created_at).total_seconds() == 300  # schedule_timeout
+    # Assigned and not yet started: the execution timeout already counts, from the assignment.
+    assert (waiting.deadline_at - event.created_at).total_seconds() == 60
     started_at = daemon.clock.advance(5)
     worker.started(assign)
 
@@ -115,3 +116,19 @@ def test_a_one_step_run_costs_nine_statements_and_reads_nothing_back(daemon: Dae
         "workflow_runs",  # SUCCEEDED
     ]
     assert len(log.statements) == 9
+
+
+def test_a_tick_with_nothing_due_costs_one_read_and_no_write(daemon: Daemon) -> None:
+    daemon.load(greet=one_step_workflow())
+    worker = daemon.connect()
+    daemon.push("user:create", {"name": "Ada"})
+    (assign,) = worker.assignments()
+    worker.started(assign)
+    log = StatementLog()
+
+    with log.recording():
+        daemon.tick()
+
+    assert log.count("SELECT") == 1, log.statements  # the step runs whose deadline passed
+    assert "deadline_at" in log.statements[0]
+    assert len(log.statements) == 1

@@ -1,4 +1,5 @@
-"""The engine: ingest, planning, dispatch, the run state machine, liveness and replay.
+"""The engine: ingest, planning, dispatch, the run state machine, liveness, timeouts, retries
+and replay.
 
 It takes a `Store` and a `Clock` and does no I/O of its own; `hatchetd.runtime` drives it.
 """

@@ -43,6 +43,7 @@ class Catalog:
         self._active: tuple[CatalogEntry, ...] = ()
         self._by_exact_key: dict[str, list[CatalogEntry]] = {}
         self._by_pattern: list[tuple[str, CatalogEntry]] = []
+        self._scheduled: tuple[CatalogEntry, ...] = ()
 
     def set_active(self, versions: Sequence[WorkflowVersion]) -> None:
         """Make these versions the ones new events are matched against (one per workflow)."""
@@ -62,6 +63,11 @@ class Catalog:
     def active(self) -> tuple[CatalogEntry, ...]:
         """The active versions, by workflow name."""
         return self._active
+
+    @property
+    def scheduled(self) -> tuple[CatalogEntry, ...]:
+        """The active versions with at least one cron schedule, by workflow name."""
+        return self._scheduled
 
     def matching(self, key: str) -> list[CatalogEntry]:
         """The active versions an event with this key triggers, by workflow name."""
@@ -103,3 +109,4 @@ class Catalog:
         self._active = active
         self._by_exact_key = by_key
         self._by_pattern = patterns
+        self._scheduled = tuple(entry for entry in active if entry.spec.triggers.crons)

@@ -8,8 +8,10 @@ expects), so a late or repeated report changes nothing. Results are also fenced 
 result counts only for the attempt the step run is on, whichever worker connection sends it (a
 worker that reconnected has a new identity and re-sends the results it kept).
 
-The cascade: a step that fails or is cancelled cancels the later steps of its job
-(`PREVIOUS_STEP_FAILED`) and fails the job; a job that runs out of steps succeeds; a run is
+An attempt that fails, times out or loses its worker is retried while the step has retries
+left (`retries.py`): a new step run, attempt one higher, and the job and run stay RUNNING.
+Otherwise the cascade follows: the later steps of the job are cancelled
+(`PREVIOUS_STEP_FAILED`) and the job fails; a job that runs out of steps succeeds; a run is
 final once all its jobs are: SUCCEEDED if all succeeded, FAILED otherwise. `cancel_run` is the
 one way to a CANCELLED run.
 """
@@ -21,12 +23,13 @@ from datetime import timedelta
 from typing import Any
 
 from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus
-from hatchetd.contracts.runs import RunChange, StepLog, StepRunChange, WorkflowRun
+from hatchetd.contracts.runs import RunChange, StepLog, StepRun, StepRunChange, WorkflowRun
 from hatchetd.contracts.worker_protocol import Cancel
 from hatchetd.engine.clock import Clock
 from hatchetd.engine.dispatcher import Assignment, ReadyQueue, ReadyStep, WorkerPool
 from hatchetd.engine.effects import Outbox, SendCancel
 from hatchetd.engine.errors import RunNotFound
+from hatchetd.engine.retries import Retries, on_attempt
 from hatchetd.engine.run_state import JobState, RunState, RunStates
 from hatchetd.store import Store
 
@@ -59,6 +62,7 @@ class Controller:
         pool: WorkerPool,
         ready: ReadyQueue,
         outbox: Outbox,
+        retries: Retries,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -66,6 +70,7 @@ class Controller:
         self._pool = pool
         self._ready = ready
         self._outbox = outbox
+        self._retries = retries
 
     # -- what workers report ---------------------------------------------------------------------
 
@@ -77,19 +82,19 @@ class Controller:
         held = self._pool.assignment(step_run_id)
         if held is None or held.attempt != attempt:
             return False
-        timeout = held.timeout
+        timeout, job_deadline = held.timeout, held.job_deadline
         if timeout is None:  # an assignment rebuilt from the store: look the step up once
             run = self._runs.get(held.run_id)
             if run is None:
                 return False
-            timeout = run.jobs[held.job_run_id].step(held.step_index).timeout
+            job = run.jobs[held.job_run_id]
+            timeout, job_deadline = job.step(held.step_index).timeout, job.deadline_at
+        deadline = now + timedelta(seconds=timeout)
+        if job_deadline is not None:  # a step never outlives its job (`JobState.cap`)
+            deadline = min(deadline, job_deadline)
         started = self._store.update_step_run(
             step_run_id,
-            StepRunChange(
-                status=StepRunStatus.RUNNING,
-                started_at=now,
-                deadline_at=now + timedelta(seconds=timeout),
-            ),
+            StepRunChange(status=StepRunStatus.RUNNING, started_at=now, deadline_at=deadline),
             from_statuses=(StepRunStatus.ASSIGNED,),
             attempt=attempt,
         )
@@ -109,7 +114,7 @@ class Controller:
             attempt=attempt,
         )
         if done is None:
-            return self._rejected(step_run_id, attempt)
+            return self._rejected(worker_id, step_run_id, attempt)
         self._pool.release(step_run_id)
         run = self._runs.get(done.workflow_run_id)
         if run is None:
@@ -120,7 +125,7 @@ class Controller:
         if following < len(job.step_run_ids):
             self._make_ready(job, following)
         else:
-            self._finish_job(run, job, RunStatus.SUCCEEDED)
+            self.finish_job(run, job, RunStatus.SUCCEEDED)
         return ResultOutcome(accepted=True)
 
     def step_failed(
@@ -131,7 +136,8 @@ class Controller:
         error: str,
         traceback: str | None = None,
     ) -> ResultOutcome:
-        """→ FAILED with the error and its traceback; the cascade follows."""
+        """→ FAILED with the error and its traceback; a retry after a backoff if the step has
+        retries left, else the cascade."""
         now = self._clock.now()
         self._pool.heard(worker_id, now)
         text = f"{error}\n\n{traceback.rstrip()}" if traceback else error
@@ -142,14 +148,9 @@ class Controller:
             attempt=attempt,
         )
         if failed is None:
-            return self._rejected(step_run_id, attempt)
+            return self._rejected(worker_id, step_run_id, attempt)
         self._pool.release(step_run_id)
-        self._after_bad_end(
-            failed.workflow_run_id,
-            failed.job_run_id,
-            failed.step_index,
-            f"step {failed.step_id!r} failed: {error}",
-        )
+        self.attempt_ended(failed, f"step {failed.step_id!r} failed{on_attempt(failed)}: {error}")
         return ResultOutcome(accepted=True)
 
     def append_log(self, worker_id: str, step_run_id: str, attempt: int, line: str) -> bool:
@@ -171,17 +172,13 @@ class Controller:
             StepRunChange(status=StepRunStatus.FAILED, error=error, finished_at=self._clock.now()),
             from_statuses=(StepRunStatus.PENDING_ASSIGNMENT,),
         )
-        if failed is not None:
-            self._after_bad_end(
-                step.run_id,
-                step.job_run_id,
-                step.step_index,
-                f"step {failed.step_id!r} failed: {error}",
-            )
+        if failed is not None:  # not retried: it would fail the same way
+            self.step_ended_badly(failed, f"step {failed.step_id!r} failed: {error}")
 
     def worker_lost(self, held: Assignment) -> None:
         """The worker holding a step run has been silent for a lease: the step run is
-        cancelled (`WORKER_LOST`) and the cascade follows."""
+        cancelled (`WORKER_LOST`) and, if the step has retries left, retried at once (the
+        lease has been waited out already); else the cascade follows."""
         self._pool.release(held.step_run_id)
         lost = self._store.update_step_run(
             held.step_run_id,
@@ -194,11 +191,11 @@ class Controller:
             attempt=held.attempt,
         )
         if lost is not None:
-            self._after_bad_end(
-                held.run_id,
-                held.job_run_id,
-                held.step_index,
-                f"step {lost.step_id!r} was cancelled: its worker was lost (WORKER_LOST)",
+            self.attempt_ended(
+                lost,
+                f"step {lost.step_id!r} was cancelled{on_attempt(lost)}: "
+                "its worker was lost (WORKER_LOST)",
+                at_once=True,
             )
 
     def cancel_run(self, run_id: str) -> WorkflowRun:
@@ -245,7 +242,26 @@ class Controller:
         )
         return run if run is not None else trace.run
 
-    # -- the cascade ----------------------------------------------------------------------------
+    # -- retries and the cascade ----------------------------------------------------------------
+
+    def attempt_ended(self, ended: StepRun, job_error: str, *, at_once: bool = False) -> None:
+        """An attempt failed, timed out or lost its worker: the next attempt if the step has
+        retries left (after a backoff, or `at_once`), else the cascade with `job_error`."""
+        run = self._runs.get(ended.workflow_run_id)
+        if run is None:
+            return
+        job = run.jobs[ended.job_run_id]
+        if self._retries.left(job, ended):
+            self._retries.next_attempt(job, ended, at_once=at_once)
+        else:
+            self._cascade(run, job, ended.step_index, job_error)
+
+    def step_ended_badly(self, ended: StepRun, job_error: str) -> None:
+        """A step run failed or was cancelled for good (no retry): cancel the rest of its job
+        and fail the job with `job_error`."""
+        run = self._runs.get(ended.workflow_run_id)
+        if run is not None:
+            self._cascade(run, run.jobs[ended.job_run_id], ended.step_index, job_error)
 
     def _make_ready(self, job: JobState, index: int) -> None:
         step = job.step(index)
@@ -254,19 +270,14 @@ class Controller:
             job.step_run_ids[index],
             StepRunChange(
                 status=StepRunStatus.PENDING_ASSIGNMENT,
-                deadline_at=now + timedelta(seconds=step.schedule_timeout),
+                deadline_at=job.cap(now + timedelta(seconds=step.schedule_timeout)),
             ),
             from_statuses=(StepRunStatus.PENDING,),
         )
         if ready is not None:
             self._ready.push(ReadyStep.of(ready))
 
-    def _after_bad_end(self, run_id: str, job_run_id: str, index: int, job_error: str) -> None:
-        """A step failed or was cancelled: cancel the rest of its job and fail the job."""
-        run = self._runs.get(run_id)
-        if run is None:
-            return
-        job = run.jobs[job_run_id]
+    def _cascade(self, run: RunState, job: JobState, index: int, job_error: str) -> None:
         now = self._clock.now()
         for later in job.step_run_ids[index + 1 :]:
             self._ready.discard(later)
@@ -279,11 +290,12 @@ class Controller:
                 ),
                 from_statuses=WAITING,
             )
-        self._finish_job(run, job, RunStatus.FAILED, error=job_error)
+        self.finish_job(run, job, RunStatus.FAILED, error=job_error)
 
-    def _finish_job(
+    def finish_job(
         self, run: RunState, job: JobState, status: RunStatus, *, error: str | None = None
     ) -> None:
+        """Make a job final, and its run too once every job of the run is."""
         now = self._clock.now()
         change = RunChange(status=status, finished_at=now)
         if error is not None:
@@ -305,19 +317,43 @@ class Controller:
         self._store.update_workflow_run(run.id, change, from_statuses=OPEN_RUN)
         self._runs.forget(run.id)
 
-    def _rejected(self, step_run_id: str, attempt: int) -> ResultOutcome:
-        """Why a result was not accepted (one read, on this rare path only)."""
+    def _rejected(self, worker_id: str, step_run_id: str, attempt: int) -> ResultOutcome:
+        """Why a result was not accepted (reads, on this rare path only). A result for an
+        attempt that was cancelled or superseded by a retry is work thrown away: the step run's
+        log records it, so the user sees it beside the trace."""
         step = self._store.get_step_run(step_run_id)
         if step is None:
-            reason = f"there is no step run {step_run_id}"
-        elif step.attempt != attempt:
-            reason = (
-                f"attempt {attempt} of step run {step_run_id} is not current "
-                f"(attempt {step.attempt} is)"
+            return ResultOutcome(accepted=False, reason=f"there is no step run {step_run_id}")
+        if step.attempt != attempt:
+            return ResultOutcome(
+                accepted=False,
+                reason=f"attempt {attempt} of step run {step_run_id} is not current "
+                f"(attempt {step.attempt} is)",
             )
-        elif step.status.is_final:
-            why = f" ({step.cancel_reason.value})" if step.cancel_reason is not None else ""
-            reason = f"step run {step_run_id} is already {step.status.value}{why}"
+        if not step.status.is_final:
+            return ResultOutcome(
+                accepted=False,
+                reason=f"step run {step_run_id} is {step.status.value}, not assigned to a worker",
+            )
+        later = self._latest_attempt(step) if step.status is not StepRunStatus.SUCCEEDED else None
+        if later is not None:
+            why = f"attempt {attempt} was superseded by attempt {later.attempt}"
+            reason = f"{why} (step run {later.id})"
         else:
-            reason = f"step run {step_run_id} is {step.status.value}, not assigned to a worker"
+            cause = f" ({step.cancel_reason.value})" if step.cancel_reason is not None else ""
+            why = f"step run {step_run_id} is already {step.status.value}{cause}"
+            reason = why
+        if later is not None or step.status is StepRunStatus.CANCELLED:
+            line = f"late result from worker {worker_id} rejected: {why}"
+            log = StepLog(step_run_id=step_run_id, at=self._clock.now(), line=line)
+            self._store.append_step_logs([log])
         return ResultOutcome(accepted=False, reason=reason)
+
+    def _latest_attempt(self, step: StepRun) -> StepRun | None:
+        """The newest attempt of the same step, if it is newer than `step`."""
+        attempts = [
+            s
+            for s in self._store.list_step_runs(job_run_id=step.job_run_id)
+            if s.step_index == step.step_index and s.attempt > step.attempt
+        ]
+        return max(attempts, key=lambda s: s.attempt, default=None)

@@ -5,6 +5,9 @@ repeatedly takes the oldest waiting step run that some connected worker can take
 action and a free slot), gives it to the worker with the most free slots (on a tie the one that
 registered first), renders its `with:` and sends it. A step run whose action no worker has
 simply waits: it is assigned the moment such a worker connects.
+
+A retry (attempt 2 and later) is not rendered again: it repeats the input its first attempt was
+rendered to, which its step run carries from the moment it is created (`retries.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from hatchetd.contracts.enums import StepRunStatus
 from hatchetd.contracts.runs import StepRun, StepRunChange
@@ -35,6 +39,8 @@ class ReadyStep:
     step_index: int
     attempt: int
     action: str
+    input: Any = None
+    """A retry's input: what its first attempt was rendered to (unused for attempt 1)."""
 
     @classmethod
     def of(cls, step: StepRun) -> ReadyStep:
@@ -46,6 +52,7 @@ class ReadyStep:
             step.step_index,
             step.attempt,
             step.action,
+            step.input,
         )
 
 
@@ -61,6 +68,9 @@ class Assignment:
     worker_id: str
     timeout: float | None
     """Seconds it may run once started; None when the engine has yet to look it up."""
+    job_deadline: datetime | None = None
+    """The job's deadline, which caps the step's (`JobState.cap`); None without a job timeout
+    or when the engine has yet to look it up (`timeout` is None then too)."""
 
 
 @dataclass
@@ -321,18 +331,33 @@ class Dispatcher:
         job = run.jobs[step.job_run_id]
         spec = job.step(step.step_index)
         data = run.template_data(job)
-        try:
-            rendered = render_value(spec.with_, data, environ=self._environ)
-        except TemplateError as exc:
-            self._on_render_failed(step, str(exc))
-            return 0
         now = self._clock.now()
+        # The execution timeout counts from here until the worker says it started (then from
+        # RUNNING): a step a worker took and never began cannot wait forever.
+        deadline = job.cap(now + timedelta(seconds=spec.timeout))
+        if step.attempt > 1:  # a retry repeats its first attempt's input, stored already
+            rendered = step.input
+            change = StepRunChange(
+                status=StepRunStatus.ASSIGNED,
+                worker_id=worker_id,
+                assigned_at=now,
+                deadline_at=deadline,
+            )
+        else:
+            try:
+                rendered = render_value(spec.with_, data, environ=self._environ)
+            except TemplateError as exc:
+                self._on_render_failed(step, str(exc))
+                return 0
+            change = StepRunChange(
+                status=StepRunStatus.ASSIGNED,
+                input=rendered,
+                worker_id=worker_id,
+                assigned_at=now,
+                deadline_at=deadline,
+            )
         updated = self._store.update_step_run(
-            step.step_run_id,
-            StepRunChange(
-                status=StepRunStatus.ASSIGNED, input=rendered, worker_id=worker_id, assigned_at=now
-            ),
-            from_statuses=(StepRunStatus.PENDING_ASSIGNMENT,),
+            step.step_run_id, change, from_statuses=(StepRunStatus.PENDING_ASSIGNMENT,)
         )
         if updated is None:  # no longer waiting after all: nothing to send
             return 0
@@ -345,6 +370,7 @@ class Dispatcher:
                 step.attempt,
                 worker_id,
                 spec.timeout,
+                job.deadline_at,
             )
         )
         message = Assign(

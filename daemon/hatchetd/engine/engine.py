@@ -24,11 +24,14 @@ from hatchetd.contracts.workflows import WorkflowVersion
 from hatchetd.engine.catalog import Catalog
 from hatchetd.engine.clock import Clock
 from hatchetd.engine.controller import Controller, ResultOutcome
+from hatchetd.engine.cron import CronTicker
 from hatchetd.engine.dispatcher import Dispatcher, ReadyQueue, ReadyStep, WorkerPool
 from hatchetd.engine.effects import Effect, Outbox
 from hatchetd.engine.ingest import Ingest, Push, PushOutcome
 from hatchetd.engine.replay import replay_events
+from hatchetd.engine.retries import Retries
 from hatchetd.engine.run_state import DEFAULT_CAPACITY, RunStates
+from hatchetd.engine.timeouts import Timeouts
 from hatchetd.engine.workers import DEFAULT_HEARTBEAT_INTERVAL, LEASE_HEARTBEATS, Workers
 from hatchetd.store import Store
 
@@ -65,8 +68,25 @@ class Engine:
         self._runs = RunStates(store, self._catalog, cached_runs)
         self._pool = WorkerPool()
         self._ready = ReadyQueue()
+        retries = Retries(store, clock, self._ready)
         self._controller = Controller(
-            store, clock, runs=self._runs, pool=self._pool, ready=self._ready, outbox=self._outbox
+            store,
+            clock,
+            runs=self._runs,
+            pool=self._pool,
+            ready=self._ready,
+            outbox=self._outbox,
+            retries=retries,
+        )
+        self._timeouts = Timeouts(
+            store,
+            clock,
+            runs=self._runs,
+            pool=self._pool,
+            ready=self._ready,
+            outbox=self._outbox,
+            controller=self._controller,
+            retries=retries,
         )
         self._dispatcher = Dispatcher(
             store,
@@ -79,6 +99,7 @@ class Engine:
             environ=environ,
         )
         self._ingest = Ingest(store, clock, self._catalog, self._runs, self._ready)
+        self._crons = CronTicker(store, clock, self._runs, self._ready)
         self._workers = Workers(
             store,
             clock,
@@ -106,10 +127,12 @@ class Engine:
         Workers connected to this engine stay in the pool if the store still has them ACTIVE;
         workers of an earlier process are not restored (they reconnect with new identities),
         but the step runs they hold get one lease from now for their results to come back.
+        Deadlines (timeouts, retry backoffs) need no rebuilding: they are in the store.
         Every PENDING_ASSIGNMENT step run is queued again, oldest first.
         """
         self._outbox.clear()
         self._catalog.reload_active()
+        self._crons.resync(self._catalog.scheduled)
         self._runs.clear()
         active = {
             w.id: w.last_heartbeat_at
@@ -137,14 +160,30 @@ class Engine:
         return self._dispatcher.dispatch()
 
     def tick(self) -> None:
-        """The periodic work: the liveness check, then a dispatch."""
+        """The periodic work: the liveness check, the deadlines passed, the cron schedules due,
+        then a dispatch."""
         self.check_liveness()
+        self.check_timeouts()
+        self.fire_due_crons()
         self.dispatch()
+
+    def check_timeouts(self) -> int:
+        """Act on the deadlines that have passed: step, schedule and job timeouts, and retries
+        whose backoff is over; return how many step runs were due (one read when none is)."""
+        return self._timeouts.check()
+
+    def fire_due_crons(self) -> list[WorkflowRun]:
+        """Start a run for every cron schedule whose tick has come and return them; a tick
+        that already has a run (another daemon fired it) is skipped. Touches the store only
+        when something is due."""
+        return self._crons.fire_due()
 
     def set_active_workflows(self, versions: Sequence[WorkflowVersion]) -> None:
         """Match new events against these versions from now on (the registry calls this after
-        each reload, having saved them to the store)."""
+        each reload, having saved them to the store). A new or changed cron schedule counts
+        from now; an unchanged one carries on; a removed one stops."""
         self._catalog.set_active(versions)
+        self._crons.set_active(self._catalog.scheduled)
 
     # -- events ---------------------------------------------------------------------------------
 

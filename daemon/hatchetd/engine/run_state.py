@@ -1,8 +1,9 @@
 """The engine's memory of the workflow runs in flight: what it needs to move them on.
 
 Per run: the parsed version it runs, its event (templates read the payload), and per job the
-ids of its step runs and the outputs of the steps that succeeded. With that, a result costs
-only the writes it causes, never a read of what the engine itself wrote a moment ago.
+ids of its current step runs (the latest attempt of each step), the outputs of the steps that
+succeeded and the job's deadline. With that, a result costs only the writes it causes, never a
+read of what the engine itself wrote a moment ago.
 
 This is a cache, never the truth: every entry can be rebuilt from the store, entries
 are dropped when their run ends or when the cache is full, and `clear()` after a rollback.
@@ -60,10 +61,23 @@ class JobState:
     status: RunStatus = RunStatus.RUNNING
     error: str | None = None
     """Why it failed, once it has."""
+    deadline_at: datetime | None = None
+    """When the job timeout fires (its start plus `timeout`); None without a job timeout."""
 
     def step(self, index: int) -> StepSpec:
         """The spec of the step at `index`."""
         return self.spec.steps[index]
+
+    def cap(self, deadline: datetime) -> datetime:
+        """`deadline`, or the job's own deadline if that comes first.
+
+        Every step deadline is capped this way, so the one query for passed step deadlines also
+        finds the jobs whose timeout has run out: a running job always has one step run with a
+        deadline (the one waiting, backing off or running), and it falls due by the job's.
+        """
+        if self.deadline_at is not None and self.deadline_at < deadline:
+            return self.deadline_at
+        return deadline
 
 
 @dataclass
@@ -117,7 +131,13 @@ class RunStates:
         for step in new.step_runs:
             ids.setdefault(step.job_run_id, []).append(step.id)
         jobs = {
-            job.id: JobState(job.id, job.job_name, workflow.spec.jobs[job.job_name], ids[job.id])
+            job.id: JobState(
+                job.id,
+                job.job_name,
+                workflow.spec.jobs[job.job_name],
+                ids[job.id],
+                deadline_at=job.deadline_at,
+            )
             for job in new.job_runs
         }
         self._put(RunState(new.run.id, workflow, event, jobs))
@@ -150,7 +170,13 @@ class RunStates:
             spec = workflow.spec.jobs[job_run.job_name]
             ids = [""] * len(spec.steps)
             job = JobState(
-                job_run.id, job_run.job_name, spec, ids, status=job_run.status, error=job_run.error
+                job_run.id,
+                job_run.job_name,
+                spec,
+                ids,
+                status=job_run.status,
+                error=job_run.error,
+                deadline_at=job_run.deadline_at,
             )
             # In step order, then attempt order: the last attempt of each step wins.
             for step_run in job_trace.step_runs:
