@@ -79,10 +79,12 @@ class Daemon:
         return wait_for(final, timeout=timeout, what=f"run {run_id} to finish")
 
 
-def start_daemon(folder: Path, *, database_url: str | None = None, **env: str) -> Daemon:
-    """Start hatchetd on a free port and wait for its ready line."""
+def start_daemon(
+    folder: Path, *, database_url: str | None = None, port: int = 0, **env: str
+) -> Daemon:
+    """Start hatchetd (on a free port unless `port` is given) and wait for its ready line."""
     environ = {**os.environ, "HATCHET_LOG_LEVEL": "WARNING", **env}
-    args = [sys.executable, "-m", "hatchetd", "--dir", str(folder), "--port", "0"]
+    args = [sys.executable, "-m", "hatchetd", "--dir", str(folder), "--port", str(port)]
     if database_url:
         args += ["--db", database_url]
     process = subprocess.Popen(
@@ -116,6 +118,44 @@ def stop(process: subprocess.Popen[str], *, timeout: float = 15.0) -> int:
     if process.stdout is not None:
         process.stdout.close()
     return process.returncode
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (for a daemon that must come back on the same one)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def steps_of(trace: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every step run of a trace by step id (the last attempt wins)."""
+    return {s["step_id"]: s for job in trace["jobs"] for s in job["step_runs"]}
+
+
+def attempts_of(trace: dict[str, Any], step_id: str) -> list[dict[str, Any]]:
+    """Every attempt of one step, first to last."""
+    return [s for job in trace["jobs"] for s in job["step_runs"] if s["step_id"] == step_id]
+
+
+def push(daemon: Daemon, key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Push an event; fail the test unless it was stored."""
+    response = daemon.post("/api/v1/events", {"key": key, "data": data})
+    assert response.status_code == 201, response.text
+    event: dict[str, Any] = response.json()
+    return event
+
+
+def wait_until_loaded(daemon: Daemon, *names: str) -> None:
+    """Wait until the daemon has loaded every named workflow."""
+
+    def loaded() -> bool:
+        listed = {w["name"] for w in daemon.get("/api/v1/workflows")["workflows"] if w["active"]}
+        return set(names) <= listed
+
+    wait_for(loaded, what=f"workflows {names} to load")
 
 
 def copy_workflows(folder: Path, *names: str) -> None:

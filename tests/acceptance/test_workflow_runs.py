@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from acceptance_support import ROOT, Daemon, Workers, copy_workflows, wait_for
+from acceptance_support import (
+    ROOT,
+    Daemon,
+    Workers,
+    copy_workflows,
+    push,
+    steps_of,
+    wait_for,
+    wait_until_loaded,
+)
 
 pytestmark = pytest.mark.acceptance
-
-
-def steps_of(trace: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every step run of a trace by step id (last attempt wins)."""
-    return {s["step_id"]: s for job in trace["jobs"] for s in job["step_runs"]}
-
-
-def push(daemon: Daemon, key: str, data: dict[str, Any]) -> dict[str, Any]:
-    response = daemon.post("/api/v1/events", {"key": key, "data": data})
-    assert response.status_code == 201, response.text
-    event: dict[str, Any] = response.json()
-    return event
-
-
-def wait_until_loaded(daemon: Daemon, *names: str) -> None:
-    def loaded() -> bool:
-        listed = {w["name"] for w in daemon.get("/api/v1/workflows")["workflows"] if w["active"]}
-        return set(names) <= listed
-
-    wait_for(loaded, what=f"workflows {names} to load")
 
 
 def test_the_sign_up_workflow_runs_its_three_jobs_in_parallel(
