@@ -39,7 +39,10 @@ def test_racing_tickers_make_one_run_per_tick(
     try:
         for d in daemons:
             wait_until_loaded(d, "minutely")
-        workers.start(daemons[0])
+        # Whichever daemon wins the tick holds the run; each has a worker to run it (sharing
+        # ready work across replicas is not built yet).
+        for n, d in enumerate(daemons):
+            workers.start(d, name=f"w{n}")
 
         def cron_runs() -> list[dict[str, object]]:
             items: list[dict[str, object]] = daemons[1].get(
@@ -54,7 +57,7 @@ def test_racing_tickers_make_one_run_per_tick(
         assert (tick.second, tick.microsecond) == (0, 0)
         assert run["event_id"] is None
         # Both tickers have had several turns at this tick by the time it has a finished run.
-        done = daemons[0].wait_for_run(str(run["id"]))
+        done = daemons[1].wait_for_run(str(run["id"]))
         assert done["run"]["status"] == "SUCCEEDED"
         same_tick = [r for r in cron_runs() if r["cron_tick_at"] == run["cron_tick_at"]]
         assert len(same_tick) == 1
