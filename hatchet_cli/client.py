@@ -14,16 +14,26 @@ an error) or `DaemonUnreachable` (it did not answer at all).
 
 from __future__ import annotations
 
+import builtins
 import os
+from collections.abc import Iterable
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from hatchetd.contracts.api import WorkerInfo
+from hatchetd.contracts.api import (
+    DaemonStatus,
+    EventDetail,
+    EventList,
+    ReplayResult,
+    RunList,
+    WorkerInfo,
+)
 from hatchetd.contracts.events import Event
-from hatchetd.contracts.runs import RunTrace
+from hatchetd.contracts.runs import RunTrace, StepLog
 
 __all__ = ["DEFAULT_ADDRESS", "Client", "DaemonUnreachable", "HatchetError"]
 
@@ -94,7 +104,7 @@ class Client:
         self.events = Events(self)
         """Push and read events."""
         self.runs = Runs(self)
-        """Read workflow runs."""
+        """Read and cancel workflow runs."""
         self.workers = Workers(self)
         """See connected workers."""
 
@@ -115,10 +125,25 @@ class Client:
     def __repr__(self) -> str:
         return f"Client({self.address!r})"
 
-    def request(self, method: str, path: str, *, json: Any = None) -> Any:
-        """Send one request to the API; the decoded JSON of a successful answer."""
+    def status(self) -> DaemonStatus:
+        """The daemon's version, address, store, folder, start time, workers and queue depth."""
+        return DaemonStatus.model_validate(self.request("GET", "/api/v1/status"))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """Send one request to the API; the decoded JSON of a successful answer.
+
+        `params` become the query string; `None` values are left out, lists repeat the name.
+        """
+        query = {name: value for name, value in (params or {}).items() if value is not None}
         try:
-            response = self._http.request(method, path, json=json)
+            response = self._http.request(method, path, json=json, params=query or None)
         except httpx.TimeoutException:
             timeout = self._http.timeout.read
             raise DaemonUnreachable(self.address, f"no answer within {timeout} s") from None
@@ -162,12 +187,96 @@ class Events:
             body = body["event"]  # the API's `EventDetail`: the event beside its runs
         return Event.model_validate(body)
 
+    def show(self, event_id: str) -> EventDetail:
+        """One event beside the workflow runs it triggered (oldest first)."""
+        path = f"/api/v1/events/{quote(event_id, safe='')}"
+        return EventDetail.model_validate(self._client.request("GET", path))
+
+    def list(
+        self,
+        *,
+        key: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> EventList:
+        """A page of events, newest first. `key` is exact or has `*` segments (`user:*`);
+        `since` is inclusive, `until` exclusive; pass `next_cursor` back as `cursor`."""
+        params = {
+            "key": key,
+            "since": _time(since),
+            "until": _time(until),
+            "limit": limit,
+            "cursor": cursor,
+        }
+        body = self._client.request("GET", "/api/v1/events", params=params)
+        return EventList.model_validate(body)
+
+    def replay(
+        self,
+        event_ids: Iterable[str] | None = None,
+        *,
+        key: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        data: dict[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> ReplayResult:
+        """Push events again as new events linked to the originals: by id, or every event a
+        filter (`key`, `since`, `until`) matches. `data` replaces each payload; `dry_run` lists
+        what would be replayed and writes nothing."""
+        body: dict[str, Any] = {"dry_run": dry_run}
+        if event_ids is not None:
+            body["event_ids"] = list(event_ids)
+        for name, value in (("key", key), ("since", _time(since)), ("until", _time(until))):
+            if value is not None:
+                body[name] = value
+        if data is not None:
+            body["data"] = data
+        answer = self._client.request("POST", "/api/v1/events/replay", json=body)
+        return ReplayResult.model_validate(answer)
+
 
 class Runs:
-    """`client.runs`: read workflow runs."""
+    """`client.runs`: read and cancel workflow runs."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
+
+    def list(
+        self,
+        *,
+        workflow: str | None = None,
+        statuses: Iterable[str] = (),
+        event_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunList:
+        """A page of workflow runs, newest first, narrowed by workflow, status (any of),
+        triggering event and creation time; pass `next_cursor` back as `cursor`."""
+        params = {
+            "workflow": workflow,
+            "status": list(statuses) or None,
+            "event_id": event_id,
+            "since": _time(since),
+            "until": _time(until),
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return RunList.model_validate(self._client.request("GET", "/api/v1/runs", params=params))
+
+    def cancel(self, run_id: str) -> RunTrace:
+        """Cancel what is not final in a run (`USER_CANCELLED`); the trace afterwards."""
+        path = f"/api/v1/runs/{quote(run_id, safe='')}/cancel"
+        return RunTrace.model_validate(self._client.request("POST", path))
+
+    def logs(self, run_id: str) -> builtins.list[StepLog]:
+        """Every line the run's steps logged, in order."""
+        path = f"/api/v1/runs/{quote(run_id, safe='')}/logs"
+        return [StepLog.model_validate(line) for line in self._client.request("GET", path)]
 
     def get(self, run_id: str) -> RunTrace:
         """A workflow run with its job runs and step runs."""
@@ -186,3 +295,8 @@ class Workers:
         return [
             WorkerInfo.model_validate(w) for w in self._client.request("GET", "/api/v1/workers")
         ]
+
+
+def _time(value: datetime | None) -> str | None:
+    """A time as RFC 3339 text for the API."""
+    return None if value is None else value.isoformat()

@@ -5,12 +5,14 @@ Each group lives in its own module (`workflows.py`, ...) and is added here with 
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
 from hatchet_cli import __version__
-from hatchet_cli.cli import workflows
+from hatchet_cli.cli import events, runs, status, workers, workflows
+from hatchet_cli.cli.connection import DEFAULT_ADDRESS, Connection
 
 app = typer.Typer(
     name="hatchet",
@@ -22,7 +24,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.add_typer(events.app, name="events")
+app.add_typer(runs.app, name="runs")
 app.add_typer(workflows.app, name="workflows")
+app.add_typer(workers.app, name="workers")
+app.command(name="status", help=status.STATUS_HELP)(status.status)
 
 
 def _print_version(value: bool) -> None:
@@ -33,6 +39,16 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
+    address: Annotated[
+        str,
+        typer.Option(
+            "--address",
+            envvar="HATCHET_ADDRESS",
+            help="Where the daemon listens. The token, if it needs one, comes from "
+            "[bold]HATCHET_TOKEN[/bold].",
+        ),
+    ] = DEFAULT_ADDRESS,
     version: Annotated[
         bool,
         typer.Option(
@@ -48,6 +64,7 @@ def root(
 
     Start with [bold]hatchet workflows validate[/bold] to check the files in [bold].hatchet/[/bold].
     """
+    ctx.obj = Connection(address=address, token=os.environ.get("HATCHET_TOKEN") or None)
 
 
 def main() -> None:

@@ -10,18 +10,23 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import IntEnum
+from collections.abc import Callable, Iterable, Sequence
+from enum import IntEnum, StrEnum
 from typing import Any, NoReturn, TextIO
 
 import typer
 
 __all__ = [
     "ExitCode",
+    "OutputFormat",
     "colour_enabled",
     "data",
     "diagnostic",
+    "emit",
     "fail",
     "print_json",
+    "print_table",
+    "print_yaml",
     "style",
 ]
 
@@ -43,6 +48,19 @@ class ExitCode(IntEnum):
     """The daemon could not be reached at its address."""
     INVALID_INPUT = 6
     """The input is invalid: a workflow file with errors, bad JSON data, a missing path."""
+
+
+class OutputFormat(StrEnum):
+    """`-o` of every list, show, push and replay command."""
+
+    table = "table"
+    """For people: a Rich table on a terminal, aligned plain text otherwise."""
+    json = "json"
+    """The API's JSON shapes (docs/cli.md), a stable contract for programs."""
+    yaml = "yaml"
+    """The same document as `json`, as YAML."""
+    id = "id"
+    """The ids alone, one per line, for `xargs` and `$(...)`."""
 
 
 def colour_enabled(*, err: bool = False) -> bool:
@@ -84,6 +102,51 @@ def diagnostic(text: str) -> None:
 def print_json(value: Any) -> None:
     """Print `value` as indented JSON on stdout (never coloured: it is for programs)."""
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False), color=False)
+
+
+def print_yaml(value: Any) -> None:
+    """Print `value` (JSON-compatible) as a YAML document on stdout."""
+    import yaml  # here, not at the top: most commands never print YAML
+
+    typer.echo(yaml.safe_dump(value, sort_keys=False, allow_unicode=True), nl=False, color=False)
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print rows under headers on stdout: a Rich table when stdout is a terminal with colour,
+    columns aligned with two spaces otherwise (stable text for `grep`, `awk` and tests)."""
+    if colour_enabled():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*headers, box=None, header_style="bold", pad_edge=False)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+        return
+    lines = [list(headers), *(list(row) for row in rows)]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(headers))]
+    for line in lines:
+        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
+        data("  ".join(cells).rstrip())
+
+
+def emit(
+    output: OutputFormat,
+    document: Any,
+    ids: Iterable[str],
+    table: Callable[[], None],
+) -> None:
+    """Print a command's result in the `-o` format asked for: `document` (JSON-compatible) for
+    json and yaml, `ids` one per line for id, and `table()` draws the table for people."""
+    if output is OutputFormat.json:
+        print_json(document)
+    elif output is OutputFormat.yaml:
+        print_yaml(document)
+    elif output is OutputFormat.id:
+        for identifier in ids:
+            data(identifier)
+    else:
+        table()
 
 
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:

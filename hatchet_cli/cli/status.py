@@ -1,0 +1,51 @@
+"""`hatchet status`: is the daemon up, and what is it doing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from hatchet_cli.cli.connection import connect, daemon_errors, to_json, took, when
+from hatchet_cli.cli.output import OutputFormat, data, emit, style
+
+STATUS_HELP = "\n\n".join(
+    [
+        "Show the daemon's address, version, store, folder, uptime, workers and queue depth.",
+        "Exits 5, naming the command that starts it ([bold]hatchetd[/bold]), when the daemon "
+        "does not answer.",
+    ]
+)
+
+
+def status(
+    ctx: typer.Context,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the "
+            "shape of docs/cli.md); [bold]id[/bold]: the address.",
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    """Show what the daemon is doing (see STATUS_HELP)."""
+    with daemon_errors(), connect(ctx) as client:
+        current = client.status()
+
+    def table() -> None:
+        uptime = took(current.started_at, datetime.now(UTC))
+        for label, value in [
+            ("address", current.address),
+            ("version", current.version),
+            ("store", current.store),
+            ("folder", current.folder),
+            ("started", f"{when(current.started_at)} (up {uptime})"),
+            ("workers", str(current.workers)),
+            ("queue depth", str(current.queue_depth)),
+        ]:
+            data(f"{style(f'{label}:'.ljust(13), bold=True)}{value}")
+
+    emit(output, to_json(current), [current.address], table)

@@ -1,0 +1,56 @@
+"""`hatchet workers`: the workers connected to the daemon, and what they run."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hatchet_cli.cli.connection import connect, daemon_errors, to_json, when
+from hatchet_cli.cli.output import OutputFormat, diagnostic, emit, print_table
+
+app = typer.Typer(
+    name="workers",
+    help="Workers: the processes that run your steps.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+@app.command("list")
+def list_workers(
+    ctx: typer.Context,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the "
+            "shapes of docs/cli.md); [bold]id[/bold]: ids one per line.",
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    """List workers, newest registration first, with the step runs each is running."""
+    with daemon_errors(), connect(ctx) as client:
+        workers = client.workers.list()
+
+    def table() -> None:
+        print_table(
+            ["ID", "NAME", "STATUS", "SLOTS", "RUNNING", "LAST HEARTBEAT", "ACTIONS"],
+            [
+                [
+                    info.worker.id,
+                    info.worker.name,
+                    info.worker.status.value,
+                    str(info.worker.slots),
+                    str(len(info.running_step_run_ids)),
+                    when(info.worker.last_heartbeat_at),
+                    ", ".join(info.worker.actions),
+                ]
+                for info in workers
+            ],
+        )
+
+    emit(output, to_json(workers), [info.worker.id for info in workers], table)
+    if output is OutputFormat.table and not workers:
+        diagnostic("no workers")

@@ -1,0 +1,105 @@
+"""`hatchet runs`: list, show (the trace), cancel and logs against an in-process daemon."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.conftest import Hatchet, normalise
+
+
+def pushed_run(hatchet: Hatchet) -> tuple[str, str]:
+    """Push a sign-up event; its id and the id of the run it triggered."""
+    result = hatchet(
+        "events", "push", "user:create", "-d", '{"user": {"email": "a@b.c"}}', "-o", "json"
+    )
+    event = json.loads(result.stdout)
+    return event["id"], event["run_ids"][0]
+
+
+def test_list_prints_the_api_page(hatchet: Hatchet) -> None:
+    event_id, run_id = pushed_run(hatchet)
+    result = hatchet("runs", "list", "-o", "json")
+    assert result.exit_code == 0
+    page = json.loads(result.stdout)
+    assert [run["id"] for run in page["items"]] == [run_id]
+    assert page["items"][0]["event_id"] == event_id
+    assert page["next_cursor"] is None
+
+
+def test_list_filters(hatchet: Hatchet) -> None:
+    event_id, run_id = pushed_run(hatchet)
+    assert hatchet("runs", "list", "--event", event_id, "-o", "id").stdout == f"{run_id}\n"
+    assert (
+        hatchet("runs", "list", "--workflow", "post-user-sign-up", "-o", "id").stdout
+        == f"{run_id}\n"
+    )
+    assert hatchet("runs", "list", "--workflow", "other", "-o", "id").stdout == ""
+    assert hatchet("runs", "list", "--status", "succeeded", "-o", "id").stdout == ""
+
+
+def test_show_prints_the_trace_as_a_tree(hatchet: Hatchet) -> None:
+    _, run_id = pushed_run(hatchet)
+    result = hatchet("runs", "show", run_id)
+    assert result.exit_code == 0
+    lines = normalise(result.stdout).splitlines()
+    # No worker is connected: the run is PENDING or RUNNING (its steps wait for assignment).
+    assert lines[0].replace("RUNNING", "PENDING") == (
+        "run <id1>  post-user-sign-up  PENDING  event <id2>  took -"
+    )
+    assert len(lines) == 7
+    steps = [line for line in lines if "step " in line]
+    assert len(steps) == 3
+    assert all("attempt 1  worker -  took -" in line for line in steps)
+
+
+def test_show_verbose_adds_the_inputs(hatchet: Hatchet) -> None:
+    _, run_id = pushed_run(hatchet)
+    result = hatchet("runs", "show", run_id, "--verbose")
+    assert result.exit_code == 0
+    assert "input:" in result.stdout
+    assert "output: null" in result.stdout
+
+
+def test_show_json_is_the_trace(hatchet: Hatchet) -> None:
+    _, run_id = pushed_run(hatchet)
+    trace = json.loads(hatchet("runs", "show", run_id, "-o", "json").stdout)
+    assert trace["run"]["id"] == run_id
+    assert sorted(job["job_run"]["job_name"] for job in trace["jobs"]) == [
+        "add-to-newsletter",
+        "create-resources",
+        "greet-user",
+    ]
+    assert all(len(job["step_runs"]) == 1 for job in trace["jobs"])
+
+
+def test_show_an_unknown_run_exits_3(hatchet: Hatchet) -> None:
+    result = hatchet("runs", "show", "nope")
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_cancel_cancels_the_run(hatchet: Hatchet) -> None:
+    _, run_id = pushed_run(hatchet)
+    result = hatchet("runs", "cancel", run_id)
+    assert result.exit_code == 0
+    assert result.stderr == f"run {run_id} is CANCELLED\n"
+    trace = json.loads(hatchet("runs", "show", run_id, "-o", "json").stdout)
+    assert trace["run"]["status"] == "CANCELLED"
+    assert trace["run"]["cancel_reason"] == "USER_CANCELLED"
+
+
+def test_cancel_an_unknown_run_exits_3(hatchet: Hatchet) -> None:
+    assert hatchet("runs", "cancel", "nope").exit_code == 3
+
+
+def test_logs_of_a_run_that_logged_nothing(hatchet: Hatchet) -> None:
+    _, run_id = pushed_run(hatchet)
+    result = hatchet("runs", "logs", run_id)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "no log lines\n")
+    assert hatchet("runs", "logs", run_id, "-o", "json").stdout == "[]\n"
+
+
+def test_logs_of_an_unknown_run_exits_3(hatchet: Hatchet) -> None:
+    assert hatchet("runs", "logs", "nope").exit_code == 3
