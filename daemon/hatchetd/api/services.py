@@ -35,7 +35,8 @@ class Services:
     """How many reloads have completed (tests wait on it)."""
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async so FastAPI does not hop to its thread pool for it on every request
     services: Services = request.app.state.services
     return services
 

@@ -1,0 +1,49 @@
+"""How much work each figure does: the same for hatchet-cli and for huey."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Config:
+    runs: int = 5000
+    """One-step runs (huey: tasks) for the throughput figure."""
+    push_batch: int = 100
+    """Events per bulk push in the throughput figure."""
+    pushers: int = 4
+    """Concurrent pushers (huey: enqueueing threads) in the throughput figure."""
+    slots: int = 1000
+    """The worker's slots: enough that no step run waits for one."""
+    latency_samples: int = 200
+    latency_rate: float = 50.0
+    """Pushes per second of the single sequential pusher in the latency figure."""
+    chain_samples: int = 50
+    chain_rate: float = 20.0
+    ingest_single: int = 3000
+    """Events pushed one per request (huey: tasks enqueued) in the single-ingestion figure."""
+    ingest_concurrency: int = 8
+    ingest_bulk: int = 20000
+    ingest_bulk_batch: int = 500
+    reloads: int = 10
+    help_runs: int = 5
+    huey_workers: int = 4
+    """huey consumer threads."""
+    huey_delay: float = 0.001
+    """huey's polling interval when the queue is empty, from (`-d`)…"""
+    huey_max_delay: float = 0.01
+    """…backing off to (`-m`): tighter than huey's 0.1 s / 10 s defaults, for its latency."""
+    phase_timeout: float = 90.0
+    """No phase waits longer than this for its work to finish."""
+
+
+QUICK = Config(
+    runs=1000,
+    latency_samples=100,
+    chain_samples=20,
+    ingest_single=1000,
+    ingest_bulk=5000,
+    reloads=5,
+    help_runs=3,
+    phase_timeout=45.0,
+)
