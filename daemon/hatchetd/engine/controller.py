@@ -25,13 +25,12 @@ from typing import Any
 from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus
 from hatchetd.contracts.runs import RunChange, StepLog, StepRun, StepRunChange, WorkflowRun
 from hatchetd.contracts.worker_protocol import Cancel
-from hatchetd.engine.clock import Clock
-from hatchetd.engine.dispatcher import Assignment, ReadyQueue, ReadyStep, WorkerPool
-from hatchetd.engine.effects import Outbox, SendCancel
+from hatchetd.engine.dispatcher import Assignment, ReadyStep
+from hatchetd.engine.effects import SendCancel
 from hatchetd.engine.errors import RunNotFound
+from hatchetd.engine.parts import EnginePart, Shared
 from hatchetd.engine.retries import Retries, on_attempt
-from hatchetd.engine.run_state import JobState, RunState, RunStates
-from hatchetd.store import Store
+from hatchetd.engine.run_state import JobState, RunState
 
 HELD = (StepRunStatus.ASSIGNED, StepRunStatus.RUNNING)
 """A worker holds the step run: results are accepted in these states only."""
@@ -50,26 +49,11 @@ class ResultOutcome:
     """Why it was not, e.g. `step run … is already CANCELLED (USER_CANCELLED)`."""
 
 
-class Controller:
+class Controller(EnginePart):
     """Moves step runs, job runs and workflow runs through their states."""
 
-    def __init__(
-        self,
-        store: Store,
-        clock: Clock,
-        *,
-        runs: RunStates,
-        pool: WorkerPool,
-        ready: ReadyQueue,
-        outbox: Outbox,
-        retries: Retries,
-    ) -> None:
-        self._store = store
-        self._clock = clock
-        self._runs = runs
-        self._pool = pool
-        self._ready = ready
-        self._outbox = outbox
+    def __init__(self, shared: Shared, *, retries: Retries) -> None:
+        super().__init__(shared)
         self._retries = retries
 
     # -- what workers report ---------------------------------------------------------------------

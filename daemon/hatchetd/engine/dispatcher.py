@@ -22,10 +22,8 @@ from typing import Any
 from hatchetd.contracts.enums import StepRunStatus
 from hatchetd.contracts.runs import StepRun, StepRunChange
 from hatchetd.contracts.worker_protocol import Assign
-from hatchetd.engine.clock import Clock
-from hatchetd.engine.effects import Outbox, SendAssign
-from hatchetd.engine.run_state import RunStates
-from hatchetd.store import Store
+from hatchetd.engine.effects import SendAssign
+from hatchetd.engine.parts import EnginePart, Shared
 from hatchetd.templating import TemplateError, render_value
 
 
@@ -280,27 +278,17 @@ RenderFailed = Callable[[ReadyStep, str], None]
 """Called when a step's `with:` cannot be rendered: fails the step run and cascades."""
 
 
-class Dispatcher:
+class Dispatcher(EnginePart):
     """Gives waiting step runs to connected workers and sends them their assignments."""
 
     def __init__(
         self,
-        store: Store,
-        clock: Clock,
+        shared: Shared,
         *,
-        runs: RunStates,
-        pool: WorkerPool,
-        ready: ReadyQueue,
-        outbox: Outbox,
         on_render_failed: RenderFailed,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        self._store = store
-        self._clock = clock
-        self._runs = runs
-        self._pool = pool
-        self._ready = ready
-        self._outbox = outbox
+        super().__init__(shared)
         self._on_render_failed = on_render_failed
         self._environ = environ
 

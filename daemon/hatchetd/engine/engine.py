@@ -28,6 +28,7 @@ from hatchetd.engine.cron import CronTicker
 from hatchetd.engine.dispatcher import Dispatcher, ReadyQueue, ReadyStep, WorkerPool
 from hatchetd.engine.effects import Effect, Outbox
 from hatchetd.engine.ingest import Ingest, Push, PushOutcome
+from hatchetd.engine.parts import Shared
 from hatchetd.engine.replay import replay_events
 from hatchetd.engine.retries import Retries
 from hatchetd.engine.run_state import DEFAULT_CAPACITY, RunStates
@@ -69,34 +70,11 @@ class Engine:
         self._pool = WorkerPool()
         self._ready = ReadyQueue()
         retries = Retries(store, clock, self._ready)
-        self._controller = Controller(
-            store,
-            clock,
-            runs=self._runs,
-            pool=self._pool,
-            ready=self._ready,
-            outbox=self._outbox,
-            retries=retries,
-        )
-        self._timeouts = Timeouts(
-            store,
-            clock,
-            runs=self._runs,
-            pool=self._pool,
-            ready=self._ready,
-            outbox=self._outbox,
-            controller=self._controller,
-            retries=retries,
-        )
+        shared = Shared(store, clock, self._runs, self._pool, self._ready, self._outbox)
+        self._controller = Controller(shared, retries=retries)
+        self._timeouts = Timeouts(shared, controller=self._controller, retries=retries)
         self._dispatcher = Dispatcher(
-            store,
-            clock,
-            runs=self._runs,
-            pool=self._pool,
-            ready=self._ready,
-            outbox=self._outbox,
-            on_render_failed=self._controller.render_failed,
-            environ=environ,
+            shared, on_render_failed=self._controller.render_failed, environ=environ
         )
         self._ingest = Ingest(store, clock, self._catalog, self._runs, self._ready)
         self._crons = CronTicker(store, clock, self._runs, self._ready)

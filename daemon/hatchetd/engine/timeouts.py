@@ -25,13 +25,11 @@ from hatchetd.contracts.duration import format_duration
 from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus
 from hatchetd.contracts.runs import StepRun, StepRunChange
 from hatchetd.contracts.worker_protocol import Cancel
-from hatchetd.engine.clock import Clock
 from hatchetd.engine.controller import HELD, Controller
-from hatchetd.engine.dispatcher import ReadyQueue, WorkerPool
-from hatchetd.engine.effects import Outbox, SendCancel
+from hatchetd.engine.effects import SendCancel
+from hatchetd.engine.parts import EnginePart, Shared
 from hatchetd.engine.retries import Retries, on_attempt
-from hatchetd.engine.run_state import JobState, RunState, RunStates
-from hatchetd.store import Store
+from hatchetd.engine.run_state import JobState, RunState
 
 OPEN_STEP = (
     StepRunStatus.PENDING,
@@ -42,27 +40,11 @@ OPEN_STEP = (
 """A step run that is not final: the states with a deadline that can pass."""
 
 
-class Timeouts:
+class Timeouts(EnginePart):
     """Acts on the step and job deadlines that have passed."""
 
-    def __init__(
-        self,
-        store: Store,
-        clock: Clock,
-        *,
-        runs: RunStates,
-        pool: WorkerPool,
-        ready: ReadyQueue,
-        outbox: Outbox,
-        controller: Controller,
-        retries: Retries,
-    ) -> None:
-        self._store = store
-        self._clock = clock
-        self._runs = runs
-        self._pool = pool
-        self._ready = ready
-        self._outbox = outbox
+    def __init__(self, shared: Shared, *, controller: Controller, retries: Retries) -> None:
+        super().__init__(shared)
         self._controller = controller
         self._retries = retries
 
