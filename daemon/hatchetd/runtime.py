@@ -82,10 +82,22 @@ class Runtime:
 
         Engine errors (bad input the engine refused before writing anything) are raised here.
         """
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
+        return await self.submit(fn)
+
+    @property
+    def waiting(self) -> int:
+        """Commands queued for the engine thread and not yet taken (approximate)."""
+        return self._queue.qsize()
+
+    def submit(self, fn: Callable[[Engine], T]) -> asyncio.Future[T]:
+        """Queue `fn(engine)`; the returned future resolves once its batch is committed.
+
+        For callers that must not wait in line (a worker socket keeps reading while its
+        results commit), so that many results share one commit.
+        """
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put(_Command(fn, future))
-        return await future
+        return future
 
     def post(self, fn: Callable[[Engine], object]) -> None:
         """Queue `fn(engine)` without waiting for it (heartbeats, logs)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -102,3 +104,36 @@ def test_a_message_that_is_not_json_is_answered_with_an_error(client: TestClient
         error = json.loads(ws.receive_text())
         assert error["type"] == "error"
         assert error["code"] == "invalid_message"
+
+
+def test_results_sent_back_to_back_share_a_commit_and_are_acked_in_order(
+    client: TestClient,
+) -> None:
+    runtime = client.app.state.services.runtime  # type: ignore[attr-defined]
+    with client.websocket_connect(PROTOCOL_PATH) as ws:
+        register(ws, SIGN_UP_ACTIONS, slots=100)
+        events = [{"key": "user:create", "data": SIGN_UP} for _ in range(10)]
+        client.post("/api/v1/events/bulk", json={"events": events})
+        assigns = [json.loads(ws.receive_text()) for _ in range(30)]
+
+        # Hold the engine thread, so every result must be read while none is committed: the
+        # socket may not wait for one result's commit before reading the next.
+        gate = threading.Event()
+        runtime.post(lambda engine: gate.wait(10))
+        for a in assigns:
+            ids = {"step_run_id": a["step_run_id"], "attempt": a["attempt"]}
+            ws.send_text(json.dumps({"type": "completed", **ids, "output": {}}))
+        deadline = time.monotonic() + 5
+        while runtime.waiting < len(assigns) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        queued = runtime.waiting
+        before = runtime.commits
+        gate.set()
+        acks = [json.loads(ws.receive_text()) for _ in assigns]
+
+    assert queued >= len(assigns)
+    assert [a["step_run_id"] for a in acks] == [a["step_run_id"] for a in assigns]
+    assert all(a["accepted"] for a in acks)
+    assert runtime.commits - before <= 3  # the held batch, then the 30 results together
+    runs = client.get("/api/v1/runs", params={"status": "SUCCEEDED"}).json()
+    assert len(runs["items"]) == 10
