@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from hatchetd.api.body import ENVELOPE_BYTES, check_payload_size, read_body
 from hatchetd.api.errors import ApiError
+from hatchetd.api.ids import resolve_id
 from hatchetd.api.services import Services, ServicesDep
 from hatchetd.contracts.api import (
     MAX_BULK_EVENTS,
@@ -108,7 +109,8 @@ def list_events(
 
 @router.get("/{event_id}", response_model=EventDetail)
 def get_event(event_id: str, services: ServicesDep) -> EventDetail:
-    """One event with the runs it triggered."""
+    """One event with the runs it triggered; a unique prefix of its id will do."""
+    event_id = resolve_id(event_id, "event", services.store.resolve_event_id)
     event = services.store.get_event(event_id)
     if event is None:
         raise ApiError(404, "not_found", f"no event with id {event_id!r}")
@@ -158,7 +160,8 @@ def _replay(ids: list[str], data: dict[str, Any] | None) -> Callable[[Engine], l
 def _replay_targets(services: Services, body: ReplayEvents) -> list[Event]:
     """The events a replay covers, checked to exist (by id) or found (by filter), in order."""
     if body.event_ids is not None:
-        found = [(i, services.store.get_event(i)) for i in body.event_ids]
+        ids = [resolve_id(i, "event", services.store.resolve_event_id) for i in body.event_ids]
+        found = [(i, services.store.get_event(i)) for i in ids]
         missing = [i for i, event in found if event is None]
         if missing:
             raise EventNotFound(missing)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hatchetd.api.errors import ApiError
+from hatchetd.api.ids import resolve_id
 from hatchetd.api.services import Services, ServicesDep
 from hatchetd.contracts.api import MAX_BULK_EVENTS, RunList
 from hatchetd.contracts.enums import RunStatus
@@ -31,6 +32,8 @@ def list_runs(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> RunList:
     """Workflow runs, newest first, a page at a time."""
+    if event_id is not None:
+        event_id = resolve_id(event_id, "event", services.store.resolve_event_id)
     query = RunQuery(
         workflow_name=workflow,
         statuses=tuple(status or ()),
@@ -47,6 +50,10 @@ def list_runs(
     return RunList(items=page.items, next_cursor=page.next_cursor)
 
 
+def _run_id(services: Services, given: str) -> str:
+    return resolve_id(given, "run", services.store.resolve_run_id)
+
+
 def _trace(services: Services, run_id: str) -> RunTrace:
     trace = services.store.get_run_trace(run_id)
     if trace is None:
@@ -57,13 +64,15 @@ def _trace(services: Services, run_id: str) -> RunTrace:
 @router.get("/{run_id}", response_model=RunTrace)
 def get_run(run_id: str, services: ServicesDep) -> RunTrace:
     """The run with every job run and step run: status, input, output, error, attempt, worker
-    and the times each was created, assigned, started and finished."""
-    return _trace(services, run_id)
+    and the times each was created, assigned, started and finished. A unique prefix of the id
+    will do, here and in every `/runs/{run_id}` route."""
+    return _trace(services, _run_id(services, run_id))
 
 
 @router.post("/{run_id}/cancel", response_model=RunTrace)
 async def cancel_run(run_id: str, services: ServicesDep) -> RunTrace:
     """Cancel every step run not yet final; workers running one are told to stop."""
+    run_id = _run_id(services, run_id)
     await services.runtime.call(lambda e: e.cancel_run(run_id))
     return _trace(services, run_id)
 
@@ -71,7 +80,7 @@ async def cancel_run(run_id: str, services: ServicesDep) -> RunTrace:
 @router.get("/{run_id}/logs", response_model=list[StepLog])
 def run_logs(run_id: str, services: ServicesDep) -> list[StepLog]:
     """Every line the run's steps logged, step by step."""
-    trace = _trace(services, run_id)
+    trace = _trace(services, _run_id(services, run_id))
     return [
         line
         for job in trace.jobs

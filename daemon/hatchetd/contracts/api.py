@@ -54,7 +54,7 @@ class ReplayEvents(_Body):
     """
 
     event_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_REPLAY_EVENTS)
-    """The events to replay (full ids), in this order."""
+    """The events to replay (full ids or unique prefixes of at least 4 characters), in order."""
     key: str | None = Field(default=None, min_length=1)
     """Replay the events with this key (exact, or `*` segments: `user:*`)."""
     since: datetime | None = None
