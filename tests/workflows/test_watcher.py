@@ -55,9 +55,43 @@ def test_files_in_subfolders_are_watched(tmp_path: Path) -> None:
     assert len(asyncio.run(watch_and(tmp_path, [("team/x.yml", "name: x\n")]))) == 1
 
 
+def test_a_file_written_as_its_folder_is_created_is_seen(tmp_path: Path) -> None:
+    """The OS watch on a new folder comes after the folder: the folder's event reloads."""
+
+    async def scenario() -> list[bool]:
+        found: list[bool] = []
+        reloaded = asyncio.Event()
+
+        async def on_change() -> None:
+            reloaded.set()
+
+        stop, ready = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(watch_folder(tmp_path, on_change, stop=stop, ready=ready))
+        await asyncio.wait_for(ready.wait(), DEADLINE)
+        try:
+            for i in range(10):
+                reloaded.clear()
+                (tmp_path / f"team{i}").mkdir()
+                (tmp_path / f"team{i}" / "x.yaml").write_text("name: x\n")
+                try:
+                    await asyncio.wait_for(reloaded.wait(), DEADLINE)
+                    found.append(True)
+                except TimeoutError:
+                    found.append(False)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, DEADLINE)
+        return found
+
+    assert asyncio.run(scenario()) == [True] * 10
+
+
 def test_only_visible_yaml_files_count() -> None:
     assert is_workflow_file(Change.modified, "/w/.hatchet/a.yaml")
     assert is_workflow_file(Change.deleted, "/w/.hatchet/sub/b.yml")
     assert not is_workflow_file(Change.added, "/w/.hatchet/notes.txt")
     assert not is_workflow_file(Change.added, "/w/.hatchet/.a.yaml.swp")
     assert not is_workflow_file(Change.added, "/w/.hatchet/.#a.yaml")
+    assert is_workflow_file(Change.deleted, "/w/.hatchet/team")  # a folder (or so it seems)
+    assert not is_workflow_file(Change.deleted, "/w/.hatchet/notes.txt")
+    assert not is_workflow_file(Change.added, "/w/.hatchet/.git")

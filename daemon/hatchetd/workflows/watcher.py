@@ -17,9 +17,22 @@ STEP_MS = 20
 
 
 def is_workflow_file(change: Change, path: str) -> bool:
-    """True for `*.yaml` / `*.yml` files that are not hidden (editors' temporary files are)."""
-    del change  # every kind of change to a workflow file matters, deletion included
-    return path.endswith(WORKFLOW_SUFFIXES) and not Path(path).name.startswith(".")
+    """True for `*.yaml` / `*.yml` files that are not hidden (editors' temporary files are), and
+    for folders coming and going.
+
+    A file written the moment its new folder is created can land before the OS watch on that
+    folder is in place, and then no event names it; the folder's own event does, and the reload
+    it causes scans the folder and finds the file. A deleted path cannot be asked whether it
+    was a folder, so deletions of suffix-less names count too (a spare reload is cheap).
+    """
+    name = Path(path).name
+    if name.startswith("."):
+        return False
+    if path.endswith(WORKFLOW_SUFFIXES):
+        return True
+    if change == Change.deleted:
+        return not Path(name).suffix
+    return change == Change.added and Path(path).is_dir()
 
 
 async def watch_folder(
