@@ -196,3 +196,115 @@ def test_a_replay_needs_ids_or_a_filter_but_not_both(client: TestClient) -> None
     assert "give event_ids, or a filter (key, since, until)" in neither.json()["error"]["message"]
     assert both.status_code == 422
     assert "not both" in both.json()["error"]["message"]
+
+
+def test_listing_filters_by_values_in_the_payload(client: TestClient) -> None:
+    bodies = [
+        {"user": {"email": "ada@example.com", "vip": True}, "total": 42},
+        {"user": {"email": "ada@example.com", "vip": False}, "total": "42"},
+        {"user": {"email": "grace@example.com", "vip": True}, "total": 42.0},
+    ]
+    pushed = [client.post("/api/v1/events", json={"key": "a:b", "data": b}).json() for b in bodies]
+
+    def ids(*where: str) -> list[str]:
+        response = client.get("/api/v1/events", params={"where": list(where)})
+        assert response.status_code == 200, response.text
+        return [e["id"] for e in response.json()["items"]][::-1]
+
+    assert ids("user.email=ada@example.com") == [pushed[0]["id"], pushed[1]["id"]]
+    assert ids("user.email=ada@example.com", "user.vip=true") == [pushed[0]["id"]]
+    assert ids("total=42") == [pushed[0]["id"], pushed[2]["id"]]
+    assert ids('total="42"') == [pushed[1]["id"]]
+    assert ids("user.missing=null") == []
+
+
+def test_where_pages_over_the_matches_only(client: TestClient) -> None:
+    for i in range(5):
+        client.post("/api/v1/events", json={"key": "a:b", "data": {"i": i, "odd": i % 2 == 1}})
+
+    first = client.get("/api/v1/events", params={"where": "odd=false", "limit": 2}).json()
+    second = client.get(
+        "/api/v1/events",
+        params={"where": "odd=false", "limit": 2, "cursor": first["next_cursor"]},
+    ).json()
+
+    assert [e["data"]["i"] for e in first["items"]] == [4, 2]
+    assert [e["data"]["i"] for e in second["items"]] == [0]
+    assert second["next_cursor"] is None
+
+
+def test_a_bad_where_is_a_422_saying_what_to_write(client: TestClient) -> None:
+    messages = {}
+    for where in ("no-equals", "=value", "user..email=x", "user.e mail=x", "a.b'; drop=1"):
+        response = client.get("/api/v1/events", params={"where": ["a=1", where]})
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "bad_where"
+        messages[where] = response.json()["error"]["message"]
+
+    assert messages == {
+        "no-equals": "where: expected PATH=VALUE, e.g. user.email=ada@example.com; got 'no-equals'",
+        "=value": "where: the path is empty: write PATH=VALUE, e.g. user.email=ada@example.com",
+        "user..email=x": "where: bad path 'user..email': use object keys of letters, digits, "
+        "'_' and '-' separated by '.', e.g. user.email",
+        "user.e mail=x": "where: bad path 'user.e mail': use object keys of letters, digits, "
+        "'_' and '-' separated by '.', e.g. user.email",
+        "a.b'; drop=1": 'where: bad path "a.b\'; drop": use object keys of letters, digits, '
+        "'_' and '-' separated by '.', e.g. user.email",
+    }
+
+
+def test_replay_sets_values_in_each_events_own_payload(client: TestClient) -> None:
+    pushed = [
+        client.post("/api/v1/events", json={"key": "user:create", "data": d}).json()
+        for d in ({"user": {"email": "ada@example.com"}}, {"user": {"email": "bo@example.com"}})
+    ]
+    edits = [{"path": "user.vip", "value": True}, {"path": "source.name", "value": "replay"}]
+
+    preview = client.post(
+        "/api/v1/events/replay", json={"key": "user:*", "set": edits, "dry_run": True}
+    )
+    response = client.post("/api/v1/events/replay", json={"key": "user:*", "set": edits})
+
+    expected = [
+        {"user": {"email": "ada@example.com", "vip": True}, "source": {"name": "replay"}},
+        {"user": {"email": "bo@example.com", "vip": True}, "source": {"name": "replay"}},
+    ]
+    assert preview.status_code == 200
+    assert [e["id"] for e in preview.json()["events"]] == [p["id"] for p in pushed]
+    assert [e["data"] for e in preview.json()["events"]] == expected
+    assert response.status_code == 201
+    assert [e["replayed_from_id"] for e in response.json()["events"]] == [p["id"] for p in pushed]
+    assert [e["data"] for e in response.json()["events"]] == expected
+
+
+def test_a_replay_edit_that_cannot_be_made_is_a_400_and_replays_nothing(
+    client: TestClient,
+) -> None:
+    fine, stuck = push_keys(client, "user:create", "user:delete")  # data {"k": key}
+    body = {"event_ids": [fine["id"], stuck["id"]], "set": [{"path": "k.sub", "value": 1}]}
+
+    preview = client.post("/api/v1/events/replay", json={**body, "dry_run": True})
+    response = client.post("/api/v1/events/replay", json=body)
+
+    message = (
+        f"event {fine['id']}: cannot set k.sub: k holds a string, not an object; "
+        "nothing was replayed"
+    )
+    assert (preview.status_code, preview.json()["error"]["message"]) == (400, message)
+    assert (response.status_code, response.json()["error"]["message"]) == (400, message)
+    assert count_events(client) == 2
+
+
+def test_a_replay_edit_with_a_bad_path_is_a_422(client: TestClient) -> None:
+    (event,) = push_keys(client, "user:create")
+    response = client.post(
+        "/api/v1/events/replay",
+        json={"event_ids": [event["id"]], "set": [{"path": "user..x", "value": 1}]},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == (
+        "set[0]: Value error, bad path 'user..x': use object keys of letters, digits, '_' and "
+        "'-' separated by '.', e.g. user.email"
+    )
+    assert count_events(client) == 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hatchetd.contracts.events import EventQuery
-from hatchetd.engine import EventNotFound
+from hatchetd.contracts.payload_paths import PathValue
+from hatchetd.engine import EventNotFound, PayloadEditFailed
 from tests.engine.harness import Daemon, one_step_workflow
 
 
@@ -69,3 +70,62 @@ def test_replaying_an_unknown_event_names_it_and_stores_nothing(daemon: Daemon) 
         daemon.call(lambda e: e.replay_events([known.id, "nope"]))
 
     assert len(daemon.store.list_events(EventQuery()).items) == 1
+
+
+def parsed(*texts: str) -> list[PathValue]:
+    return [PathValue.parse(text) for text in texts]
+
+
+def test_a_replay_edits_each_events_own_payload(daemon: Daemon) -> None:
+    daemon.load(greet=one_step_workflow())
+    worker = daemon.connect(slots=2)
+    ada = daemon.push("user:create", {"name": "Ada", "user": {"id": 1, "plan": "free"}})
+    grace = daemon.push("user:create", {"name": "Grace", "user": {"id": 2}})
+    worker.run_all()
+
+    replays = daemon.call(
+        lambda e: e.replay_events(
+            [ada.id, grace.id],
+            edits=parsed("user.plan=pro", "flags.beta=true", "name=Linus"),
+        )
+    )
+
+    assert [r.data for r in replays] == [
+        {"name": "Linus", "user": {"id": 1, "plan": "pro"}, "flags": {"beta": True}},
+        {"name": "Linus", "user": {"id": 2, "plan": "pro"}, "flags": {"beta": True}},
+    ]
+    assert [a.input for a in worker.assignments()] == [
+        {"message": "Hello Linus"},
+        {"message": "Hello Linus"},
+    ]
+    stored = daemon.store.get_event(ada.id)
+    assert stored is not None
+    assert stored.data == {"name": "Ada", "user": {"id": 1, "plan": "free"}}
+
+
+def test_edits_apply_after_new_data_in_order(daemon: Daemon) -> None:
+    daemon.load(greet=one_step_workflow())
+    original = daemon.push("user:create", {"name": "Ada"})
+
+    (replay,) = daemon.call(
+        lambda e: e.replay_events(
+            [original.id], {"name": "Grace", "n": 1}, parsed("n=2", "n=null", 'zip="02139"')
+        )
+    )
+
+    assert replay.data == {"name": "Grace", "n": None, "zip": "02139"}
+
+
+def test_an_edit_through_a_value_that_is_not_an_object_replays_nothing(daemon: Daemon) -> None:
+    daemon.load(greet=one_step_workflow())
+    fine = daemon.push("user:create", {"user": {"name": "Ada"}})
+    stuck = daemon.push("user:create", {"user": "ada"})
+
+    with pytest.raises(PayloadEditFailed) as raised:
+        daemon.call(lambda e: e.replay_events([fine.id, stuck.id], edits=parsed("user.name=Bo")))
+
+    assert str(raised.value) == (
+        f"event {stuck.id}: cannot set user.name: user holds a string, not an object; "
+        "nothing was replayed"
+    )
+    assert len(daemon.store.list_events(EventQuery()).items) == 2

@@ -25,8 +25,9 @@ from hatchetd.contracts.api import (
     ReplayResult,
 )
 from hatchetd.contracts.events import Event, EventQuery
+from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import RunQuery
-from hatchetd.engine import Engine, EventNotFound, Push
+from hatchetd.engine import Engine, EventNotFound, Push, replay_payload
 from hatchetd.store import iter_pages
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -97,9 +98,21 @@ def list_events(
     until: Annotated[datetime | None, Query(description="created before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_BULK_EVENTS)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    where: Annotated[
+        list[str] | None,
+        Query(
+            description="path=value: the payload holds this JSON value at this dot path "
+            '(user.email=ada@example.com, order.total=42, flags.vip=true, zip="02139"); '
+            "repeat for several, all must hold",
+        ),
+    ] = None,
 ) -> EventList:
     """Events, newest first, a page at a time."""
-    query = EventQuery(key=key, since=since, until=until, limit=limit, cursor=cursor)
+    try:
+        matches = tuple(PathValue.parse(text) for text in where or ())
+    except ValueError as exc:
+        raise ApiError(422, "bad_where", f"where: {exc}") from None
+    query = EventQuery(key=key, since=since, until=until, where=matches, limit=limit, cursor=cursor)
     try:
         page = services.store.list_events(query)
     except ValueError as exc:  # a cursor that is not one of ours
@@ -142,28 +155,54 @@ async def replay_events(
     if body.data is not None:
         check_payload_size(body.data, len(await request.body()))
     originals = await asyncio.to_thread(_replay_targets, services, body)
+    # Every edit is tried before the first chunk commits: one that fails refuses it all.
+    previews = _as_replayed(originals, body)
     if body.dry_run:
         response.status_code = 200
-        return ReplayResult(dry_run=True, events=originals)
+        return ReplayResult(dry_run=True, events=previews)
     _open(services)
     replayed: list[Event] = []
     for start in range(0, len(originals), MAX_BULK_EVENTS):
         ids = [e.id for e in originals[start : start + MAX_BULK_EVENTS]]
-        replayed += await services.runtime.call(_replay(ids, body.data))
+        replayed += await services.runtime.call(_replay(ids, body.data, body.set))
     return ReplayResult(dry_run=False, events=replayed)
 
 
-def _replay(ids: list[str], data: dict[str, Any] | None) -> Callable[[Engine], list[Event]]:
-    return lambda engine: engine.replay_events(ids, data)
+def _replay(
+    ids: list[str], data: dict[str, Any] | None, edits: list[PathValue]
+) -> Callable[[Engine], list[Event]]:
+    return lambda engine: engine.replay_events(ids, data, edits)
+
+
+def _as_replayed(originals: list[Event], body: ReplayEvents) -> list[Event]:
+    """A dry run's events, each with the payload its replay would carry, so that a preview
+    of `data` and `set` shows what would be pushed (and refuses an edit the replay would)."""
+    if body.data is None and not body.set:
+        return originals
+    return [
+        event.model_copy(update={"data": replay_payload(event, body.data, body.set)})
+        for event in originals
+    ]
+
+
+def _find_event(services: Services, given: str) -> Event | None:
+    """The event a full id or unique prefix names; None when it names none (an ambiguous or
+    too short prefix is still refused with its own error)."""
+    try:
+        event_id = resolve_id(given, "event", services.store.resolve_event_id)
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return services.store.get_event(event_id)
 
 
 def _replay_targets(services: Services, body: ReplayEvents) -> list[Event]:
     """The events a replay covers, checked to exist (by id) or found (by filter), in order."""
     if body.event_ids is not None:
-        ids = [resolve_id(i, "event", services.store.resolve_event_id) for i in body.event_ids]
-        found = [(i, services.store.get_event(i)) for i in ids]
+        found = [(i, _find_event(services, i)) for i in body.event_ids]
         missing = [i for i, event in found if event is None]
-        if missing:
+        if missing:  # every one named, not just the first: the caller fixes them all at once
             raise EventNotFound(missing)
         return [event for _, event in found if event is not None]
     query = EventQuery(key=body.key, since=body.since, until=body.until, limit=MAX_BULK_EVENTS)

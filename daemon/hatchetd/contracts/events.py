@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hatchetd.contracts.payload_paths import PathValue
+
 
 class NewEvent(BaseModel):
     """An event as the engine hands it to the store: ids and times are already decided."""
@@ -49,6 +51,9 @@ class EventQuery(BaseModel):
     """Only events created before this time."""
     replayed_from_id: str | None = None
     """Only replays of this event."""
+    where: tuple[PathValue, ...] = ()
+    """Only events whose payload holds each value at its path (JSON equality: `42` matches
+    `42.0` but not `"42"`; `null` matches a null, not a missing path)."""
     limit: int = Field(default=50, ge=1, le=1000)
     """The page size."""
     cursor: str | None = None

@@ -10,8 +10,15 @@ from hatchetd.engine.clock import Clock, FakeClock, SystemClock
 from hatchetd.engine.controller import ResultOutcome
 from hatchetd.engine.effects import Effect, SendAssign, SendCancel
 from hatchetd.engine.engine import Engine
-from hatchetd.engine.errors import EngineError, EventNotFound, IdempotencyConflict, RunNotFound
+from hatchetd.engine.errors import (
+    EngineError,
+    EventNotFound,
+    IdempotencyConflict,
+    PayloadEditFailed,
+    RunNotFound,
+)
 from hatchetd.engine.ingest import Push, PushOutcome
+from hatchetd.engine.replay import replay_payload
 
 __all__ = [
     "Clock",
@@ -21,6 +28,7 @@ __all__ = [
     "EventNotFound",
     "FakeClock",
     "IdempotencyConflict",
+    "PayloadEditFailed",
     "Push",
     "PushOutcome",
     "ResultOutcome",
@@ -28,4 +36,5 @@ __all__ = [
     "SendAssign",
     "SendCancel",
     "SystemClock",
+    "replay_payload",
 ]

@@ -18,6 +18,7 @@ from typing import Any
 
 from hatchetd.contracts.enums import StepRunStatus, WorkerStatus
 from hatchetd.contracts.events import Event
+from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import WorkflowRun
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import WorkflowVersion
@@ -170,11 +171,15 @@ class Engine:
         return self._ingest.push_events(pushes)
 
     def replay_events(
-        self, event_ids: Sequence[str], data: dict[str, Any] | None = None
+        self,
+        event_ids: Sequence[str],
+        data: dict[str, Any] | None = None,
+        edits: Sequence[PathValue] = (),
     ) -> list[Event]:
         """Push events again as new events with `replayed_from_id`, the original data or
-        `data`, matched against the workflows active now. `EventNotFound` writes nothing."""
-        return replay_events(self._store, self._clock, self._ingest, event_ids, data)
+        `data`, then `edits` put into each payload, matched against the workflows active now.
+        `EventNotFound` and `PayloadEditFailed` write nothing."""
+        return replay_events(self._store, self._clock, self._ingest, event_ids, data, edits=edits)
 
     # -- workers --------------------------------------------------------------------------------
 

@@ -39,6 +39,14 @@ class EventNotFound(EngineError):
         self.event_ids = tuple(event_ids)
 
 
+class PayloadEditFailed(EngineError):
+    """A replay's edit of a payload cannot be made."""
+
+    def __init__(self, event_id: str, problem: str) -> None:
+        super().__init__(f"event {event_id}: {problem}; nothing was replayed")
+        self.event_id = event_id
+
+
 class RunNotFound(EngineError):
     """No workflow run has this id."""
 

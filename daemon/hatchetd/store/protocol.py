@@ -66,7 +66,11 @@ class Store(Protocol):
         ...
 
     def list_events(self, query: EventQuery) -> Page[Event]:
-        """Events matching the query, newest first, one page at a time."""
+        """Events matching the query, newest first, one page at a time.
+
+        Every filter, `where` on the payload included, is applied before paging, so a page is
+        full unless it is the last and `limit` counts matching events only.
+        """
         ...
 
     def resolve_event_id(self, prefix: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,16 +10,21 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     RowMapping,
+    Text,
     and_,
     bindparam,
+    cast,
     func,
     insert,
+    literal,
     select,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from hatchetd.contracts.events import Event, EventQuery, NewEvent
 from hatchetd.contracts.paging import Page
+from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.store.errors import IdempotencyKeyTaken
 from hatchetd.store.sql_base import (
     SqlBase,
@@ -119,6 +125,8 @@ class EventsSql(SqlBase):
             where.append(events.c.created_at < query.until)
         if query.replayed_from_id is not None:
             where.append(events.c.replayed_from_id == query.replayed_from_id)
+        for match in query.where:
+            where.append(payload_holds(match, sqlite=self._dialect == "sqlite"))
         if query.cursor is not None:
             where.append(older_than(events, query.cursor))
         stmt = newest_first(select(events).where(*where), events, query.limit)
@@ -173,6 +181,38 @@ def key_matches(pattern: str, *, sqlite: bool) -> ColumnElement[bool]:
         match = events.c.key.like(like, escape="\\")
     colons = func.length(events.c.key) - func.length(func.replace(events.c.key, ":", ""))
     return and_(match, colons == len(segments) - 1)
+
+
+def payload_holds(match: PathValue, *, sqlite: bool) -> ColumnElement[bool]:
+    """Events whose payload holds `match.value` at `match.path`, compared as JSON values.
+
+    Filtering here rather than after the query keeps pages full and cursors right. The keys and
+    the value are bound parameters, never SQL text.
+
+    SQLite's `json_extract` gives `true` as 1 and `"1"` as '1', so the value's JSON type is
+    compared first (`json_type`), then the value. Each key is quoted in the JSON path
+    (`$."items"."0"`) so that a key of digits never indexes an array.
+
+    PostgreSQL keeps the payload as JSONB, where `=` is JSON equality already (`42 = 42.0`,
+    `true <> 1`). The path is walked with `->` and keys cast to text: `jsonb -> text` reads an
+    object key only, as on SQLite, where `#>` would also index arrays.
+    """
+    value = match.value
+    if sqlite:
+        path = "$" + "".join(f'."{key}"' for key in match.keys)
+        kind = func.json_type(events.c.data, path)
+        if value is None or isinstance(value, bool):
+            return kind == json.dumps(value)  # 'null', 'true', 'false'
+        extracted = func.json_extract(events.c.data, path)
+        if isinstance(value, str):
+            return and_(kind == "text", extracted == value)
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            value = float(value)  # SQLite reads such a JSON number as a real, and cannot bind it
+        return and_(kind.in_(("integer", "real")), extracted == value)
+    node: ColumnElement[Any] = events.c.data
+    for key in match.keys:
+        node = node.op("->", return_type=JSONB)(cast(literal(key, Text), Text))
+    return node == cast(literal(json.dumps(value), Text), JSONB)
 
 
 def _glob_literal(text: str) -> str:
