@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,7 @@ from hatchet_cli.cli.connection import (
     to_json,
     when,
 )
+from hatchet_cli.cli.events_wait import pushed, wait_and_report
 from hatchet_cli.cli.output import (
     ExitCode,
     OutputFormat,
@@ -25,6 +26,7 @@ from hatchet_cli.cli.output import (
     print_table,
     style,
 )
+from hatchet_cli.cli.payload_paths import PATH_VALUE_HELP, path_values
 from hatchet_cli.cli.runs import runs_table
 
 if TYPE_CHECKING:
@@ -74,10 +76,32 @@ Until = Annotated[
 ]
 
 
-@app.command()
+WAIT_TIMEOUT = 300.0
+"""Seconds `push --wait` waits for the runs unless `--timeout` says otherwise."""
+
+PUSH_HELP = "\n\n".join(
+    [
+        "Push an event; the workflows it triggers start.",
+        "Prints the stored event (with the ids of the runs it triggered) once it is durable.",
+        "With [bold]--wait[/bold] it then waits for those runs to finish and exits 0 if all "
+        "succeeded, 1 if one failed or was cancelled or if [bold]--timeout[/bold] passed first. "
+        "The table is followed by the runs as they ended; [bold]-o json[/bold] prints the "
+        "document of [bold]events show[/bold], the event beside its runs: "
+        '{"event": {...}, "runs": \\[{...}, ...]}; [bold]-o id[/bold] the event\'s id alone.',
+        "Examples:\n"
+        '  hatchet events push user:create --data \'{"user": {"email": "ada@example.com"}}\'\n'
+        "  hatchet events push user:create --data @ada.json --idempotency-key signup-ada\n"
+        "  hatchet events push user:create --data - < ada.json\n"
+        "  hatchet events push user:create --data @ada.json --wait --timeout 60",
+    ]
+)
+
+
+@app.command(help=PUSH_HELP)
 def push(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="The event key, e.g. [bold]user:create[/bold].")],
+    *,
     payload: Data = None,
     idempotency_key: Annotated[
         str | None,
@@ -87,22 +111,59 @@ def push(
             show_default=False,
         ),
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="Wait for the runs the event triggered; exit 1 if one did not succeed."
+        ),
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0,
+            metavar="SECONDS",
+            help=f"With --wait: give up (exit 1) after this long (default {WAIT_TIMEOUT:g}).",
+            show_default=False,
+        ),
+    ] = None,
     output: Output = OutputFormat.table,
 ) -> None:
-    """Push an event; the workflows it triggers start.
-
-    Prints the stored event (with the ids of the runs it triggered) once it is durable.
-    """
+    """Push an event (see PUSH_HELP)."""
+    if timeout is not None and not wait:
+        fail("--timeout goes with --wait", ExitCode.USAGE)
     body = read_data(payload) if payload is not None else {}
     with daemon_errors(), connect(ctx) as client:
         event = client.events.push(key, body, idempotency_key=idempotency_key)
+        if wait:
+            limit = WAIT_TIMEOUT if timeout is None else timeout
+            wait_and_report(client, event, limit, output, lambda: _events_table([event]))
+            return
     emit(output, to_json(event), [event.id], lambda: _events_table([event]))
     if output is OutputFormat.table:
-        runs = len(event.run_ids)
-        diagnostic(f"pushed {event.key}, triggered {runs} run{'' if runs == 1 else 's'}")
+        diagnostic(pushed(event))
 
 
-@app.command("list")
+LIST_HELP = "\n\n".join(
+    [
+        "List events, newest first.",
+        "[bold]--where[/bold] keeps the events whose payload holds a value at a dot path, "
+        'compared as JSON: [bold]order.total=42[/bold] matches 42 and 42.0 but not "42". '
+        f"{PATH_VALUE_HELP} Repeat it: every one must hold.",
+        "Without [bold]--all[/bold] it lists the newest [bold]--limit[/bold] events (50) and "
+        "says on stderr when more match; with it, every match, fetched [bold]--limit[/bold] at a "
+        "time (1000).",
+        "Examples:\n"
+        "  hatchet events list --key 'user:*' --since 1h\n"
+        "  hatchet events list --where user.email=ada@example.com\n"
+        "  hatchet events list --where order.total=42 --where flags.vip=true\n"
+        "  hatchet events list --where zip='\"02139\"' --since 2026-05-01T00:00:00Z\n"
+        "  hatchet events list --key order:paid --all -o id",
+    ]
+)
+
+
+@app.command("list", help=LIST_HELP)
 def list_events(
     ctx: typer.Context,
     *,
@@ -114,15 +175,54 @@ def list_events(
     ] = None,
     since: Since = None,
     until: Until = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            "-w",
+            metavar="PATH=VALUE",
+            help="Only events whose payload holds VALUE at PATH "
+            "([bold]user.email=ada@example.com[/bold]); repeat for several, all must hold.",
+            show_default=False,
+        ),
+    ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many events.")
-    ] = 50,
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            max=1000,
+            help="At most this many events (default 50); with --all, how many per request "
+            "(default 1000).",
+            show_default=False,
+        ),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", "-a", help="Every matching event, page after page.")
+    ] = False,
     output: Output = OutputFormat.table,
 ) -> None:
-    """List events, newest first."""
+    """List events (see LIST_HELP)."""
+    from hatchetd.contracts.api import EventList
+
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
+    matches = path_values(where, "--where")
     with daemon_errors(), connect(ctx) as client:
-        page = client.events.list(key=key, since=start, until=end, limit=limit)
+        if every:
+            events = client.events.list_all(
+                key=key, since=start, until=end, where=matches, page_size=limit or 1000
+            )
+            if output is OutputFormat.id:
+                for event in events:  # each page's ids print as soon as it arrives
+                    data(event.id)
+                return
+            # A table is aligned over all its rows and a document is one value: collect first.
+            page = EventList(items=list(events), next_cursor=None)
+        else:
+            page = client.events.list(
+                key=key, since=start, until=end, where=matches, limit=limit or 50
+            )
     emit(
         output,
         to_json(page),
@@ -131,6 +231,8 @@ def list_events(
     )
     if output is OutputFormat.table and not page.items:
         diagnostic("no events")
+    elif output is OutputFormat.table and page.next_cursor is not None:
+        diagnostic(f"the newest {len(page.items)} shown; more match: --all lists every one")
 
 
 @app.command()
@@ -171,7 +273,16 @@ REPLAY_HELP = "\n\n".join(
         "Replay events: push them again as new events linked to the originals.",
         "Name the events by id, or by a filter ([bold]--key[/bold], [bold]--since[/bold], "
         "[bold]--until[/bold]) to replay every match, oldest first. [bold]--data[/bold] replaces "
-        "the payload of every replayed event.",
+        "the payload of every replayed event; [bold]--set[/bold] then puts a value at a dot path "
+        f"in each event's own payload, creating missing objects. {PATH_VALUE_HELP} A path "
+        "through a value that is not an object refuses the whole replay.",
+        "[bold]--dry-run[/bold] lists what would be replayed and writes nothing; with "
+        "[bold]--data[/bold] or [bold]--set[/bold] it shows the payload each replay would carry.",
+        "Examples:\n"
+        "  hatchet events replay 3f2a9c41\n"
+        "  hatchet events replay --key 'user:*' --since 1h --dry-run\n"
+        "  hatchet events replay --key user:create --set user.email=grace@example.com --dry-run\n"
+        "  hatchet events replay --key order:paid --since 2026-05-01T00:00:00Z --data @fixed.json",
     ]
 )
 
@@ -196,6 +307,17 @@ def replay(
     since: Since = None,
     until: Until = None,
     payload: Data = None,
+    edits: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-s",
+            metavar="PATH=VALUE",
+            help="Put VALUE at PATH in each replayed payload ([bold]user.vip=true[/bold]); "
+            "repeat for several, applied in order.",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would be replayed; replay nothing.")
     ] = False,
@@ -208,16 +330,24 @@ def replay(
     if event_ids and has_filter:
         fail("give IDs or --key/--since/--until, not both", ExitCode.USAGE)
     body = read_data(payload) if payload is not None else None
+    changes = path_values(edits, "--set")
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
     with daemon_errors(), connect(ctx) as client:
         result = client.events.replay(
-            event_ids or None, key=key, since=start, until=end, data=body, dry_run=dry_run
+            event_ids or None,
+            key=key,
+            since=start,
+            until=end,
+            data=body,
+            set=changes,
+            dry_run=dry_run,
         )
+    preview = dry_run and (body is not None or bool(changes))
     emit(
         output,
         to_json(result),
         [event.id for event in result.events],
-        lambda: _events_table(result.events),
+        lambda: _events_table(result.events, payloads=preview),
     )
     if output is OutputFormat.table:
         count = len(result.events)
@@ -225,7 +355,18 @@ def replay(
         diagnostic(f"would replay {count} {noun}" if dry_run else f"replayed {count} {noun}")
 
 
-def _events_table(events: list[Event]) -> None:
+def _events_table(events: list[Event], *, payloads: bool = False) -> None:
+    """Events one per row; with `payloads`, each one's data (compact JSON) instead of its runs
+    and original, which is what a dry run with edits is about."""
+    if payloads:
+        print_table(
+            ["ID", "KEY", "CREATED", "DATA"],
+            [
+                [event.id, event.key, when(event.created_at), _compact(event.data)]
+                for event in events
+            ],
+        )
+        return
     print_table(
         ["ID", "KEY", "CREATED", "RUNS", "REPLAY OF"],
         [
@@ -239,3 +380,7 @@ def _events_table(events: list[Event]) -> None:
             for event in events
         ],
     )
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

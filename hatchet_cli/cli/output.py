@@ -117,10 +117,13 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     if colour_enabled():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(*headers, box=None, header_style="bold", pad_edge=False)
         for row in rows:
-            table.add_row(*row)
+            # Cells are plain text, perhaps coloured by `style()`: never Rich markup, or a
+            # payload's `[true]` or a key like `[bold]` would vanish into formatting.
+            table.add_row(*(Text.from_ansi(cell) for cell in row))
         Console().print(table)
         return
     lines = [list(headers), *(list(row) for row in rows)]

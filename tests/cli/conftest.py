@@ -3,6 +3,7 @@ of the test process; `hatchet --address ...` talks to it over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import socket
@@ -11,12 +12,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 from typer.testing import CliRunner, Result
 
 from hatchet_cli.cli.app import app
+from hatchet_cli.sdk import Context, Worker
 from hatchetd.api import create_app
 from hatchetd.settings import Settings
 
@@ -96,3 +99,29 @@ def normalise(text: str) -> str:
         return seen.setdefault(match.group(0), f"<id{len(seen) + 1}>")
 
     return TIME.sub("<time>", UUID.sub(name, text))
+
+
+@pytest.fixture
+def sign_up_worker(hatchet: Hatchet) -> Iterator[Worker]:
+    """A real SDK worker, in a thread, serving the sign-up workflow's three actions; each logs a
+    line and returns its input."""
+    worker = Worker("cli-test-worker", slots=4, address=hatchet.address, shutdown_timeout=5)
+
+    def act(input: Any, ctx: Context) -> Any:
+        ctx.log(f"ran {ctx.action}")
+        return input
+
+    for action in ("sandbox:create", "postmark:email-from-template", "newsletter:add-user"):
+        worker.register_action(action, act)
+    thread = threading.Thread(target=lambda: asyncio.run(worker.arun()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while worker.worker_id is None:
+        assert thread.is_alive(), "the worker stopped while connecting"
+        assert time.monotonic() < deadline, "the worker did not register within 10 s"
+        time.sleep(0.01)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(10)

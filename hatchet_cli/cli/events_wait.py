@@ -1,0 +1,111 @@
+"""`hatchet events push --wait`: follow the runs an event triggered until every one is final.
+
+The daemon has no change stream yet, so this polls: one request per poll whatever the number of
+runs (the runs listing filtered by the event), quickly at first since most local runs finish in
+well under a second, then once a second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hatchet_cli.cli.connection import to_json
+from hatchet_cli.cli.output import ExitCode, OutputFormat, data, diagnostic, emit, fail
+from hatchet_cli.cli.runs import runs_table
+
+if TYPE_CHECKING:
+    from hatchet_cli.client import Client
+    from hatchetd.contracts.events import Event
+    from hatchetd.contracts.runs import WorkflowRun
+
+FIRST_POLL = 0.05
+"""Seconds before the second look; each wait after doubles, up to `MAX_POLL`."""
+MAX_POLL = 1.0
+
+
+def wait_and_report(
+    client: Client,
+    event: Event,
+    timeout: float,
+    output: OutputFormat,
+    event_table: Callable[[], None],
+) -> None:
+    """The output of `push --wait`: the event at once (the table, or its id), then the runs as
+    they ended (the table, or with the event as one json/yaml document), then the verdict; a
+    run that did not succeed, or the timeout, exits 1."""
+    if output in (OutputFormat.table, OutputFormat.id):
+        emit(output, None, [event.id], event_table)
+    if output is OutputFormat.table:
+        diagnostic(pushed(event))
+    if not event.run_ids:
+        diagnostic("nothing to wait for: the event triggered no runs")
+    runs, finished = wait_for_runs(client, event, timeout)
+    if output is OutputFormat.table and runs:
+        data()
+        runs_table(runs)
+    elif output in (OutputFormat.json, OutputFormat.yaml):
+        from hatchetd.contracts.api import EventDetail  # the shape of `events show -o json`
+
+        emit(output, to_json(EventDetail(event=event, runs=runs)), [], lambda: None)
+    problem = verdict(runs, finished, timeout)
+    if problem is not None:
+        fail(problem, ExitCode.ERROR)
+    if output is OutputFormat.table and runs:
+        diagnostic(f"{_runs(len(runs))} succeeded")
+
+
+def pushed(event: Event) -> str:
+    """The tally `push` writes on stderr under its table."""
+    return f"pushed {event.key}, triggered {_runs(len(event.run_ids))}"
+
+
+def wait_for_runs(client: Client, event: Event, timeout: float) -> tuple[list[WorkflowRun], bool]:
+    """The runs `event` triggered in the order it lists them, and True, once all are final; as
+    they are when `timeout` seconds have passed, and False, if some are still going then."""
+    deadline = time.monotonic() + timeout
+    interval = FIRST_POLL
+    while True:
+        runs = runs_of(client, event)
+        if all(run.status.is_final for run in runs):
+            return runs, True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return runs, False
+        time.sleep(min(interval, left))
+        interval = min(interval * 2, MAX_POLL)
+
+
+def runs_of(client: Client, event: Event) -> list[WorkflowRun]:
+    """The runs `event` triggered, now, in the order of `event.run_ids`."""
+    if not event.run_ids:
+        return []
+    listed = client.runs.list(event_id=event.id, limit=1000).items
+    by_id = {run.id: run for run in listed}
+    return [by_id[run_id] for run_id in event.run_ids if run_id in by_id]
+
+
+def verdict(runs: list[WorkflowRun], finished: bool, timeout: float) -> str | None:
+    """Why `push --wait` exits 1, in one line; None when every run succeeded."""
+    from hatchetd.contracts.enums import RunStatus
+
+    if not finished:
+        going = [run for run in runs if not run.status.is_final]
+        return (
+            f"{len(going)} of {_runs(len(runs))} not finished after {timeout:g}s: "
+            f"{_listed(going)}; wait longer with --timeout, or check that a worker serves "
+            "their actions (hatchet workers list)"
+        )
+    failed = [run for run in runs if run.status is not RunStatus.SUCCEEDED]
+    if not failed:
+        return None
+    return f"{len(failed)} of {_runs(len(runs))} did not succeed: {_listed(failed)}"
+
+
+def _runs(count: int) -> str:
+    return f"{count} run{'' if count == 1 else 's'}"
+
+
+def _listed(runs: list[WorkflowRun]) -> str:
+    return ", ".join(f"{run.id} {run.workflow_name} {run.status.value}" for run in runs)
