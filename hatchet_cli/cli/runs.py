@@ -1,9 +1,10 @@
-"""`hatchet runs`: list workflow runs, show a run's trace, cancel a run, read its logs."""
+"""`hatchet runs`: list workflow runs, show (or watch) a run's trace, cancel a run, read or follow
+its logs. The trace's drawing lives in `runs_trace.py`, following a run in `runs_watch.py`."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,10 +17,26 @@ from hatchet_cli.cli.connection import (
     took,
     when,
 )
-from hatchet_cli.cli.output import OutputFormat, data, diagnostic, emit, print_table, style
+from hatchet_cli.cli.output import (
+    OutputFormat,
+    data,
+    diagnostic,
+    emit,
+    print_table,
+    print_yaml,
+    style,
+)
+from hatchet_cli.cli.runs_trace import print_trace
+from hatchet_cli.cli.runs_watch import (
+    final_trace,
+    interrupt_exits_130,
+    log_batches,
+    trace_changes,
+    watch_trace,
+)
 
 if TYPE_CHECKING:
-    from hatchetd.contracts.runs import RunTrace, WorkflowRun
+    from hatchetd.contracts.runs import RunTrace, StepLog, WorkflowRun
 
 app = typer.Typer(
     name="runs",
@@ -37,15 +54,9 @@ Output = Annotated[
         "of docs/cli.md); [bold]id[/bold]: ids one per line.",
     ),
 ]
-RunId = Annotated[str, typer.Argument(metavar="ID", help="The workflow run's id.")]
-
-_STATUS_COLOURS = {
-    "SUCCEEDED": "green",
-    "FAILED": "red",
-    "CANCELLED": "yellow",
-    "RUNNING": "cyan",
-    "ASSIGNED": "cyan",
-}
+RunId = Annotated[
+    str, typer.Argument(metavar="ID", help="The workflow run's id, or a unique prefix of it.")
+]
 
 
 @app.command("list")
@@ -78,17 +89,40 @@ def list_runs(
             show_default=False,
         ),
     ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Created before: RFC 3339 (2026-05-01T13:00:00Z) or a duration ago (30m).",
+            show_default=False,
+        ),
+    ] = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many runs.")
     ] = 50,
     output: Output = OutputFormat.table,
 ) -> None:
-    """List workflow runs, newest first."""
+    """List workflow runs, newest first.
+
+    The filters combine: a run is listed when it matches every one given.
+
+    [bold]Examples:[/bold]
+
+      hatchet runs list --status failed --since 1h
+      hatchet runs list --workflow post-user-sign-up --since 2h --until 1h
+      hatchet runs list --event 9a1f -o id
+    """
     start = parse_time(since, "--since")
+    end = parse_time(until, "--until")
     statuses = [value.upper() for value in status or []]
     with daemon_errors(), connect(ctx) as client:
         page = client.runs.list(
-            workflow=workflow, statuses=statuses, event_id=event, since=start, limit=limit
+            workflow=workflow,
+            statuses=statuses,
+            event_id=event,
+            since=start,
+            until=end,
+            limit=limit,
         )
     emit(output, to_json(page), [run.id for run in page.items], lambda: runs_table(page.items))
     if output is OutputFormat.table and not page.items:
@@ -103,39 +137,126 @@ def show(
         bool,
         typer.Option("--verbose", "-v", help="Add each step's input, output and error."),
     ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            "-w",
+            help="Follow the run until it is final, then exit 0 if it SUCCEEDED, 1 if it FAILED "
+            "or was CANCELLED. A terminal redraws the trace in place; other output gets it anew "
+            "each time it changes; [bold]-o json[/bold] waits and prints the final trace only.",
+        ),
+    ] = False,
     output: Output = OutputFormat.table,
 ) -> None:
-    """Show a run's trace: its job runs and step runs with status, attempt, worker and duration."""
-    with daemon_errors(), connect(ctx) as client:
-        trace = client.runs.get(run_id)
-    emit(output, to_json(trace), _trace_ids(trace), lambda: _print_trace(trace, verbose=verbose))
+    """Show a run's trace: its job runs and step runs with status, attempt, worker, duration and
+    a waterfall bar on the run's time axis (░ waiting for a worker, █ running).
+
+    With [bold]--watch[/bold], the exit code tells how the run ended:
+    0 SUCCEEDED, 1 FAILED or CANCELLED (130 on Ctrl-C, 5 if the daemon goes away).
+
+    [bold]Examples:[/bold]
+
+      hatchet runs show 3f2a
+      hatchet runs show 3f2a --verbose
+      hatchet runs show 3f2a --watch
+      hatchet runs show 3f2a --watch -o json > final.json
+    """
+    if not watch:
+        with daemon_errors(), connect(ctx) as client:
+            trace = client.runs.get(run_id)
+        emit(output, to_json(trace), _trace_ids(trace), lambda: print_trace(trace, verbose=verbose))
+        return
+    with interrupt_exits_130(), daemon_errors(), connect(ctx) as client:
+        changes = trace_changes(client, run_id)
+        if output is OutputFormat.table:
+            trace = watch_trace(changes, verbose=verbose)
+        else:
+            trace = final_trace(changes)  # scripts get one document: the final trace
+    if output is not OutputFormat.table:
+        emit(output, to_json(trace), _trace_ids(trace), lambda: None)
+    raise typer.Exit(0 if trace.run.status.value == "SUCCEEDED" else 1)
 
 
 @app.command()
 def cancel(ctx: typer.Context, run_id: RunId, output: Output = OutputFormat.table) -> None:
-    """Cancel what is not final in a run; prints the trace afterwards."""
+    """Cancel what is not final in a run (USER_CANCELLED); prints the trace afterwards.
+
+    Workers running one of its steps are told to stop.
+
+    [bold]Examples:[/bold]
+
+      hatchet runs cancel 3f2a
+      hatchet runs list --status running -o id | xargs -n1 hatchet runs cancel -o id
+    """
     with daemon_errors(), connect(ctx) as client:
         trace = client.runs.cancel(run_id)
-    emit(output, to_json(trace), _trace_ids(trace), lambda: _print_trace(trace, verbose=False))
+    emit(output, to_json(trace), _trace_ids(trace), lambda: print_trace(trace, verbose=False))
     if output is OutputFormat.table:
         diagnostic(f"run {trace.run.id} is {trace.run.status.value}")
 
 
 @app.command()
-def logs(ctx: typer.Context, run_id: RunId, output: Output = OutputFormat.table) -> None:
-    """Print every line the run's steps logged, oldest first."""
+def logs(
+    ctx: typer.Context,
+    run_id: RunId,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            "-f",
+            help="Keep printing lines as the steps log them, until the run is final (then exit "
+            "0). With [bold]-o json[/bold], one JSON object per line (JSON Lines) instead of an "
+            "array; with [bold]-o yaml[/bold], one YAML document per line.",
+        ),
+    ] = False,
+    output: Output = OutputFormat.table,
+) -> None:
+    """Print every line the run's steps logged, step by step.
+
+    Each line comes with its time and the step that logged it.
+
+    [bold]Examples:[/bold]
+
+      hatchet runs logs 3f2a
+      hatchet runs logs 3f2a --follow
+      hatchet runs logs 3f2a -f -o json | jq -r .line
+    """
+    if follow:
+        _follow_logs(ctx, run_id, output)
+        return
     with daemon_errors(), connect(ctx) as client:
         trace = client.runs.get(run_id)
         lines = client.runs.logs(run_id)
-    step_ids = {step.id: step.step_id for job in trace.jobs for step in job.step_runs}
+    names = _step_names(trace)
 
     def text() -> None:
         for log in lines:
-            step = style(step_ids.get(log.step_run_id, short(log.step_run_id)), fg="cyan")
-            data(f"{style(when(log.at), dim=True)}  {step}  {log.line}")
+            data(_log_text(log, names))
 
     emit(output, to_json(lines), [log.step_run_id for log in lines], text)
     if output is OutputFormat.table and not lines:
+        diagnostic("no log lines")
+
+
+def _follow_logs(ctx: typer.Context, run_id: str, output: OutputFormat) -> None:
+    """`logs --follow`: each line once, as it arrives, in the `-o` format's streaming form."""
+    count = 0
+    with interrupt_exits_130(), daemon_errors(), connect(ctx) as client:
+        for trace, lines in log_batches(client, run_id):
+            names = _step_names(trace)
+            for log in lines:
+                if output is OutputFormat.json:
+                    typer.echo(json.dumps(to_json(log), ensure_ascii=False), color=False)
+                elif output is OutputFormat.yaml:
+                    data("---")
+                    print_yaml(to_json(log))
+                elif output is OutputFormat.id:
+                    data(log.step_run_id)
+                else:
+                    data(_log_text(log, names))
+            count += len(lines)
+    if output is OutputFormat.table and not count:
         diagnostic("no log lines")
 
 
@@ -166,46 +287,11 @@ def _trace_ids(trace: RunTrace) -> list[str]:
     return ids
 
 
-def _status(value: str) -> str:
-    return style(value, fg=_STATUS_COLOURS.get(value), bold=value == "FAILED")
+def _step_names(trace: RunTrace) -> dict[str, str]:
+    """The step id of each step run of a trace, by step run id."""
+    return {step.id: step.step_id for job in trace.jobs for step in job.step_runs}
 
 
-def _print_trace(trace: RunTrace, *, verbose: bool) -> None:
-    run = trace.run
-    trigger = f"event {run.event_id}" if run.event_id else f"cron {when(run.cron_tick_at)}"
-    data(
-        f"{style('run', bold=True)} {run.id}  {style(run.workflow_name, bold=True)}  "
-        f"{_status(run.status.value)}  {trigger}  took {took(run.started_at, run.finished_at)}"
-    )
-    if run.error:
-        data(f"  error: {run.error}")
-    for j, job in enumerate(trace.jobs):
-        last_job = j == len(trace.jobs) - 1
-        job_run = job.job_run
-        data(
-            f"{'└─' if last_job else '├─'} job {style(job_run.job_name, bold=True)}  "
-            f"{_status(job_run.status.value)}  took {took(job_run.started_at, job_run.finished_at)}"
-        )
-        bar = "   " if last_job else "│  "
-        for s, step in enumerate(job.step_runs):
-            last_step = s == len(job.step_runs) - 1
-            reason = f" ({step.cancel_reason.value})" if step.cancel_reason else ""
-            data(
-                f"{bar}{'└─' if last_step else '├─'} step {style(step.step_id, bold=True)}  "
-                f"{_status(step.status.value)}{reason}  attempt {step.attempt}  "
-                f"worker {short(step.worker_id)}  took {took(step.started_at, step.finished_at)}"
-            )
-            if verbose:
-                inner = bar + ("   " if last_step else "│  ")
-                _print_value(inner, "input", step.input)
-                _print_value(inner, "output", step.output)
-                if step.error:
-                    _print_value(inner, "error", step.error)
-
-
-def _print_value(indent: str, label: str, value: Any) -> None:
-    text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
-    lines = text.splitlines() or [""]
-    data(f"{indent}{style(label + ':', dim=True)} {lines[0]}")
-    for line in lines[1:]:
-        data(f"{indent}  {line}")
+def _log_text(log: StepLog, names: dict[str, str]) -> str:
+    step = style(names.get(log.step_run_id, short(log.step_run_id)), fg="cyan")
+    return f"{style(when(log.at), dim=True)}  {step}  {log.line}"

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 
 from tests.cli.conftest import Hatchet, normalise
+
+BAR = re.compile(r"  ([·░█]{24})  ")
+"""A waterfall bar: 24 cells between two-space gaps."""
 
 
 def pushed_run(hatchet: Hatchet) -> tuple[str, str]:
@@ -50,6 +56,34 @@ def test_show_prints_the_trace_as_a_tree(hatchet: Hatchet) -> None:
     steps = [line for line in lines if "step " in line]
     assert len(steps) == 3
     assert all("attempt 1  worker -  took -" in line for line in steps)
+    # Every job and step line has its bar, all in one column; nothing has run yet, so the steps
+    # only wait (░) for a worker.
+    bars = {line: BAR.search(line) for line in lines[1:]}
+    assert all(bars.values()), lines
+    assert len({bar.start() for bar in bars.values() if bar}) == 1
+    for line in steps:
+        bar = bars[line]
+        assert bar is not None
+        assert set(bar.group(1)) <= {"░", "·"}
+
+
+def test_list_until_keeps_the_runs_created_before_it(hatchet: Hatchet) -> None:
+    _, first = pushed_run(hatchet)
+    _, second = pushed_run(hatchet)
+    created = json.loads(hatchet("runs", "show", second, "-o", "json").stdout)["run"]["created_at"]
+    assert hatchet("runs", "list", "--until", created, "-o", "id").stdout == f"{first}\n"
+    assert hatchet("runs", "list", "--until", "1h", "-o", "id").stdout == ""
+    window = ("--since", "1h", "--until", "2999-01-01T00:00:00Z")
+    assert hatchet("runs", "list", *window, "-o", "id").stdout == f"{second}\n{first}\n"
+
+
+def test_list_with_a_bad_until_exits_6(hatchet: Hatchet) -> None:
+    result = hatchet("runs", "list", "--until", "notatime")
+    assert (result.exit_code, result.stdout) == (6, "")
+    assert result.stderr == (
+        "error: --until: expected an RFC 3339 time (2026-05-01T12:00:00Z) or a duration "
+        "(1h, 30m), got 'notatime'\n"
+    )
 
 
 def test_show_verbose_adds_the_inputs(hatchet: Hatchet) -> None:
@@ -103,3 +137,34 @@ def test_logs_of_a_run_that_logged_nothing(hatchet: Hatchet) -> None:
 
 def test_logs_of_an_unknown_run_exits_3(hatchet: Hatchet) -> None:
     assert hatchet("runs", "logs", "nope").exit_code == 3
+
+
+def test_each_command_has_examples_in_its_help(hatchet: Hatchet) -> None:
+    for command, example in [
+        ("list", "hatchet runs list --status failed --since 1h"),
+        ("show", "hatchet runs show 3f2a --watch"),
+        ("cancel", "hatchet runs cancel 3f2a"),
+        ("logs", "hatchet runs logs 3f2a --follow"),
+    ]:
+        result = hatchet("runs", command, "--help")
+        assert result.exit_code == 0
+        assert "Examples:" in result.stdout
+        assert example in result.stdout
+
+
+def test_show_help_says_what_the_watch_exit_code_means(hatchet: Hatchet) -> None:
+    text = " ".join(hatchet("runs", "show", "--help").stdout.split())
+    assert "0 SUCCEEDED, 1 FAILED or CANCELLED" in text
+
+
+def test_help_does_not_load_the_live_display() -> None:
+    # rich.live is for `runs show --watch` on a terminal; every other command starts without it.
+    probe = (
+        "import sys\n"
+        "from hatchet_cli.cli.app import main\n"
+        "sys.argv = ['hatchet', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('@@', 'rich.live' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.rsplit("@@", 1)[1].strip() == "False"

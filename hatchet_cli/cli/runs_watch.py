@@ -1,0 +1,156 @@
+"""Following a run as it happens: `hatchet runs show --watch` and `hatchet runs logs --follow`.
+
+Both read the run by polling the daemon. The polling is confined to `trace_changes` and
+`log_batches`, the one place to swap for a change stream when the daemon offers one; what the
+commands draw only sees the traces and log lines those yield.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import typer
+
+from hatchet_cli.cli.output import data, style
+from hatchet_cli.cli.runs_trace import print_trace, trace_lines
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from hatchet_cli.client import Client
+    from hatchetd.contracts.runs import RunTrace, StepLog
+
+__all__ = [
+    "POLL_INTERVAL",
+    "final_trace",
+    "interrupt_exits_130",
+    "log_batches",
+    "trace_changes",
+    "watch_trace",
+]
+
+POLL_INTERVAL = 0.4
+"""Seconds between two reads of a run: live enough for people, a trickle of local requests."""
+
+
+def trace_changes(
+    client: Client, run_id: str, *, interval: float = POLL_INTERVAL
+) -> Iterator[RunTrace]:
+    """The run's trace now, then each time it differs from the last one, until (and including)
+    a final one."""
+    previous: RunTrace | None = None
+    while True:
+        trace = client.runs.get(run_id)
+        # The full id from now on: a prefix that is unique now may not stay so as runs are added.
+        run_id = trace.run.id
+        if trace != previous:
+            yield trace
+            previous = trace
+        if trace.run.status.is_final:
+            return
+        time.sleep(interval)
+
+
+def log_batches(
+    client: Client, run_id: str, *, interval: float = POLL_INTERVAL
+) -> Iterator[tuple[RunTrace, list[StepLog]]]:
+    """The lines the run logged so far, then each poll's new lines, until the run is final; each
+    batch beside the trace read just before it (to name the step runs)."""
+    # How many lines of each step run were yielded: a step run's lines only ever grow at its end,
+    # so its first `printed[id]` lines are old. (Lines carry no id; two alike are both printed.)
+    printed: dict[str, int] = {}
+    while True:
+        # The state first, then the lines: once the run reads final, no line can follow the
+        # lines read after it, so the last batch is complete.
+        trace = client.runs.get(run_id)
+        run_id = trace.run.id
+        seen: dict[str, int] = {}
+        fresh: list[StepLog] = []
+        for line in client.runs.logs(run_id):
+            index = seen.get(line.step_run_id, 0)
+            seen[line.step_run_id] = index + 1
+            if index >= printed.get(line.step_run_id, 0):
+                fresh.append(line)
+        printed.update(seen)
+        yield trace, fresh
+        if trace.run.status.is_final:
+            return
+        time.sleep(interval)
+
+
+def final_trace(changes: Iterator[RunTrace]) -> RunTrace:
+    """The last trace of `changes`, the final one, once it comes; nothing is drawn meanwhile."""
+    (last,) = deque(changes, maxlen=1)  # trace_changes yields at least one
+    return last
+
+
+def watch_trace(changes: Iterator[RunTrace], *, verbose: bool) -> RunTrace:
+    """Draw each trace of `changes` for a person and return the last (final) one: redrawn in
+    place on a terminal, printed anew (after a blank line) each time it changes otherwise."""
+    if _stdout_is_terminal():
+        return _live(changes, verbose=verbose)
+    last: RunTrace | None = None
+    for trace in changes:
+        if last is not None:
+            data()
+        print_trace(trace, verbose=verbose)
+        last = trace
+    assert last is not None, "trace_changes yields at least one trace"
+    return last
+
+
+def _live(changes: Iterator[RunTrace], *, verbose: bool) -> RunTrace:
+    # rich.live here, not at the top: `hatchet --help` and every other command never need it.
+    from rich.live import Live
+
+    view = _LiveTrace(next(changes), verbose=verbose)
+    # Redrawn by Live's own timer too, not only on a change: the bars grow with the clock.
+    with Live(view, auto_refresh=True, refresh_per_second=4) as live:
+        try:
+            for trace in changes:
+                view.trace = trace
+                live.refresh()
+        finally:
+            view.watching = False  # Live draws once more as it stops: that one stays on screen
+    return view.trace
+
+
+class _LiveTrace:
+    """What `Live` draws: the latest trace, with the bars' axis ending at the moment of drawing."""
+
+    def __init__(self, trace: RunTrace, *, verbose: bool) -> None:
+        self.trace = trace
+        self.verbose = verbose
+        self.watching = True
+
+    def __rich__(self) -> RenderableType:
+        from rich.text import Text
+
+        lines = trace_lines(self.trace, now=datetime.now(UTC), verbose=self.verbose)
+        if self.watching:
+            lines.append(style("watching; Ctrl-C stops", dim=True))
+        # style() already wrote the colours as ANSI codes (none with NO_COLOR); Rich keeps them.
+        # Long lines are cut, not wrapped: Live must know how many rows it drew to redraw them.
+        return Text.from_ansi("\n".join(lines), no_wrap=True, overflow="ellipsis")
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
+
+
+@contextmanager
+def interrupt_exits_130() -> Iterator[None]:
+    """Ctrl-C ends a watch quietly with exit 130 (128 + SIGINT), as a shell reports it."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
