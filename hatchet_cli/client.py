@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -31,9 +31,14 @@ from hatchetd.contracts.api import (
     ReplayResult,
     RunList,
     WorkerInfo,
+    WorkflowDetail,
+    WorkflowInfo,
+    WorkflowList,
 )
 from hatchetd.contracts.events import Event
+from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import RunTrace, StepLog
+from hatchetd.contracts.workflows import WorkflowVersion
 
 __all__ = ["DEFAULT_ADDRESS", "Client", "DaemonUnreachable", "HatchetError"]
 
@@ -107,6 +112,8 @@ class Client:
         """Read and cancel workflow runs."""
         self.workers = Workers(self)
         """See connected workers."""
+        self.workflows = Workflows(self)
+        """See the workflows the daemon loaded, their versions and errors."""
 
     def close(self) -> None:
         self._http.close()
@@ -198,20 +205,54 @@ class Events:
         key: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        where: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
         limit: int = 50,
         cursor: str | None = None,
     ) -> EventList:
         """A page of events, newest first. `key` is exact or has `*` segments (`user:*`);
-        `since` is inclusive, `until` exclusive; pass `next_cursor` back as `cursor`."""
+        `since` is inclusive, `until` exclusive; pass `next_cursor` back as `cursor`.
+
+        `where` keeps the events whose payload holds every value at its dot path, compared as
+        JSON (`42` is not `"42"`): `{"user.email": "ada@example.com", "order.total": 42}`, or
+        (path, value) pairs. A bad path is a `ValueError` before anything is sent.
+        """
         params = {
             "key": key,
             "since": _time(since),
             "until": _time(until),
+            "where": [str(match) for match in self._path_values(where)] or None,
             "limit": limit,
             "cursor": cursor,
         }
         body = self._client.request("GET", "/api/v1/events", params=params)
         return EventList.model_validate(body)
+
+    def list_all(
+        self,
+        *,
+        key: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        where: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
+        page_size: int = 1000,
+    ) -> Iterator[Event]:
+        """Every event `list()` would find, newest first, fetched `page_size` at a time as the
+        iteration goes; the filters are those of `list()`."""
+        matches = self._path_values(where)  # checked now, not at the first page
+        cursor: str | None = None
+        while True:
+            page = self.list(
+                key=key,
+                since=since,
+                until=until,
+                where=[(m.path, m.value) for m in matches],
+                limit=page_size,
+                cursor=cursor,
+            )
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     def replay(
         self,
@@ -221,11 +262,14 @@ class Events:
         since: datetime | None = None,
         until: datetime | None = None,
         data: dict[str, Any] | None = None,
+        set: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
         dry_run: bool = False,
     ) -> ReplayResult:
         """Push events again as new events linked to the originals: by id, or every event a
-        filter (`key`, `since`, `until`) matches. `data` replaces each payload; `dry_run` lists
-        what would be replayed and writes nothing."""
+        filter (`key`, `since`, `until`) matches. `data` replaces each payload; `set` then puts
+        values into each event's own payload by dot path (`{"user.vip": True}`, or pairs),
+        creating missing objects; `dry_run` lists what would be replayed, each event with the
+        payload its replay would carry, and writes nothing."""
         body: dict[str, Any] = {"dry_run": dry_run}
         if event_ids is not None:
             body["event_ids"] = list(event_ids)
@@ -234,8 +278,18 @@ class Events:
                 body[name] = value
         if data is not None:
             body["data"] = data
+        edits = self._path_values(set)
+        if edits:
+            body["set"] = [edit.model_dump() for edit in edits]
         answer = self._client.request("POST", "/api/v1/events/replay", json=body)
         return ReplayResult.model_validate(answer)
+
+    @staticmethod
+    def _path_values(
+        values: Mapping[str, Any] | Iterable[tuple[str, Any]],
+    ) -> builtins.list[PathValue]:
+        pairs = values.items() if isinstance(values, Mapping) else values
+        return [PathValue(path=path, value=value) for path, value in pairs]
 
 
 class Runs:
@@ -300,3 +354,45 @@ class Workers:
 def _time(value: datetime | None) -> str | None:
     """A time as RFC 3339 text for the API."""
     return None if value is None else value.isoformat()
+
+
+class Workflows:
+    """`client.workflows`: the workflows the daemon loaded from its folder."""
+
+    RECENT_RUNS = 10
+    """How many runs `show()` includes."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self) -> WorkflowList:
+        """Every workflow ever loaded (active or not, with its reload errors) and every file that
+        does not load now."""
+        return WorkflowList.model_validate(self._client.request("GET", "/api/v1/workflows"))
+
+    def get(self, name: str) -> WorkflowInfo:
+        """One workflow by name."""
+        path = f"/api/v1/workflows/{quote(name, safe='')}"
+        return WorkflowInfo.model_validate(self._client.request("GET", path))
+
+    def versions(self, name: str) -> builtins.list[WorkflowVersion]:
+        """Every version of a workflow, oldest first, each with its definition."""
+        path = f"/api/v1/workflows/{quote(name, safe='')}/versions"
+        return [WorkflowVersion.model_validate(v) for v in self._client.request("GET", path)]
+
+    def show(self, name: str) -> WorkflowDetail:
+        """A workflow with its current definition, every version and its latest runs.
+
+        Three requests: the daemon serves the parts separately, and the workflow is asked for
+        first so that an unknown name fails (404) before anything else is fetched.
+        """
+        workflow = self.get(name)
+        versions = self.versions(name)
+        runs = self._client.runs.list(workflow=name, limit=self.RECENT_RUNS)
+        current = next((v for v in versions if v.id == workflow.version_id), None)
+        return WorkflowDetail(
+            workflow=workflow,
+            definition=current.definition if current is not None else {},
+            versions=versions,
+            recent_runs=runs.items,
+        )

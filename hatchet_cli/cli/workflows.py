@@ -1,190 +1,248 @@
-"""`hatchet workflows`: check workflow files (offline) and, with a daemon, list and show them."""
+"""`hatchet workflows`: list and show what the daemon loaded; check files offline (`validate`,
+in `workflows_validate.py`)."""
 
 from __future__ import annotations
 
-import os
-from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hatchet_cli.cli.output import ExitCode, data, diagnostic, fail, print_json, style
+from hatchet_cli.cli.connection import connect, daemon_errors, short, to_json, took, when
+from hatchet_cli.cli.output import OutputFormat, data, diagnostic, emit, print_table, style
+from hatchet_cli.cli.workflows_validate import VALIDATE_HELP, count, triggers_text, validate
 
 if TYPE_CHECKING:
-    from hatchetd.contracts.parse import ParsedFile, WorkflowError
-    from hatchetd.contracts.spec import WorkflowSpec
+    from hatchetd.contracts.api import WorkflowDetail, WorkflowInfo, WorkflowList
+    from hatchetd.contracts.runs import WorkflowRun
+    from hatchetd.contracts.workflows import WorkflowVersion
 
 app = typer.Typer(
     name="workflows",
-    help="Workflow files: check them before the daemon loads them.",
+    help="Workflows: list what the daemon loaded, show one, check files before it loads them.",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
 
-DEFAULT_DIR = ".hatchet"
+
+def _output(ids: str) -> Any:
+    """The `-o` option; `ids` says what `-o id` prints."""
+    return typer.Option(
+        "--output",
+        "-o",
+        help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the shapes "
+        f"of docs/cli.md); [bold]id[/bold]: {ids}, one per line.",
+    )
 
 
-class ValidateOutput(StrEnum):
-    """Output formats of `workflows validate`."""
-
-    text = "text"
-    json = "json"
+ACTIVE, INACTIVE, ERROR = "active", "inactive", "error"
 
 
-def workflows_dir() -> Path:
-    """The folder the daemon watches: `$HATCHET_DIR`, else `.hatchet`."""
-    return Path(os.environ.get("HATCHET_DIR") or DEFAULT_DIR)
+def state(workflow: WorkflowInfo) -> str:
+    """`active`; `inactive` once its file is deleted; `error` while its file does not load (the
+    last good version stays current meanwhile)."""
+    if not workflow.active:
+        return INACTIVE
+    return ERROR if workflow.errors else ACTIVE
 
 
 # Typer keeps single line breaks after the first paragraph, so each paragraph is one line here.
-VALIDATE_HELP = "\n\n".join(
+LIST_HELP = "\n\n".join(
     [
-        "Check workflow files without a daemon.",
-        "Reads each file as the daemon would: YAML syntax, unknown or missing keys, actions, "
-        "durations, cron schedules, event keys, duplicate step ids, and workflow names used by "
-        "two files.",
-        "Prints a summary line per valid workflow and exits 0, or one "
-        "[bold]file:line:col: key.path: message[/bold] line per error and exits 6.",
+        "List every workflow the daemon has loaded, and the files that do not load.",
+        "Each workflow with its current version, triggers, file and state: [bold]active[/bold], "
+        "[bold]inactive[/bold] (its file was deleted; its history stays) or [bold]error[/bold] "
+        "(its file does not load now; the last good version stays current).",
+        "Below the table, one [bold]file:line:col: message[/bold] line per error of every file "
+        "that does not load. Broken files are part of the listing: the exit code is still 0.",
+        "[bold]Examples:[/bold]\n"
+        "  hatchet workflows list\n"
+        "  hatchet workflows list -o json | jq -r '.broken_files[].errors[]'\n"
+        "  hatchet workflows list -o id | xargs -n1 hatchet workflows show",
     ]
 )
 
 
-@app.command(help=VALIDATE_HELP)
-def validate(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            metavar="PATH",
-            help="Workflow files or folders (searched for *.yaml and *.yml). "
-            "Default: [bold]$HATCHET_DIR[/bold], else [bold].hatchet[/bold].",
-            show_default=False,
-        ),
-    ] = None,
-    output: Annotated[
-        ValidateOutput,
-        typer.Option(
-            "--output",
-            "-o",
-            help="[bold]text[/bold]: a line per workflow, or per error; "
-            "[bold]json[/bold]: one document for programs.",
-        ),
-    ] = ValidateOutput.text,
+@app.command("list", help=LIST_HELP)
+def list_workflows(
+    ctx: typer.Context,
+    output: Annotated[OutputFormat, _output("the workflow names")] = OutputFormat.table,
 ) -> None:
-    """Check workflow files without a daemon (see VALIDATE_HELP)."""
-    # Imported here, not at the top: `hatchet --help` should not pay for pydantic and PyYAML.
-    from hatchetd.contracts.parse import discover, load_files
-
-    defaulted = not paths
-    targets = list(paths) if paths else [workflows_dir()]
-    try:
-        files = discover(targets)
-    except FileNotFoundError as exc:
-        hint = " (pass a path, or set HATCHET_DIR)" if defaulted else ""
-        fail(f"no such file or folder: {exc.filename}{hint}", ExitCode.INVALID_INPUT)
-    parsed = load_files(files)
-    errors = [error for result in parsed for error in result.errors]
-
-    if output is ValidateOutput.json:
-        print_json(_document(parsed, errors))
-    elif errors:
-        for error in errors:
-            data(_error_line(error))
-    else:
-        _print_summaries([result for result in parsed if result.spec is not None])
-
-    if output is ValidateOutput.text:
-        _print_tally(parsed, errors, targets)
-    if errors:
-        raise typer.Exit(int(ExitCode.INVALID_INPUT))
+    """List the workflows and the broken files (see LIST_HELP)."""
+    with daemon_errors(), connect(ctx) as client:
+        listing = client.workflows.list()
+    names = [workflow.name for workflow in listing.workflows]
+    emit(output, to_json(listing), names, lambda: print_listing(listing))
+    if output is OutputFormat.table:
+        _print_tally(listing)
 
 
-def _print_tally(
-    parsed: list[ParsedFile], errors: list[WorkflowError], targets: list[Path]
+SHOW_HELP = "\n\n".join(
+    [
+        "Show a workflow: its current definition, its versions, its errors and its latest runs.",
+        "The definition is the normalised one the daemon runs: defaults filled in, "
+        "[bold]on:[/bold] folded into [bold]triggers:[/bold]. Versions are newest first, told "
+        "apart by the checksum of the definition; the runs are the last 10. An unknown name "
+        "exits 3.",
+        "[bold]Examples:[/bold]\n"
+        "  hatchet workflows show post-user-sign-up\n"
+        "  hatchet workflows show post-user-sign-up -o json | jq .definition.jobs\n"
+        "  hatchet workflows show post-user-sign-up -o id | xargs -n1 hatchet runs show",
+    ]
+)
+
+
+@app.command(help=SHOW_HELP)
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The workflow's name.")],
+    output: Annotated[OutputFormat, _output("the ids of the recent runs")] = OutputFormat.table,
 ) -> None:
-    if not parsed:
-        where = ", ".join(str(target) for target in targets)
-        diagnostic(f"no workflow files found in {where}")
-    elif errors:
-        broken = sum(1 for result in parsed if result.errors)
-        tally = (
-            f"{_count(len(errors), 'error')} in {broken} of {_count(len(parsed), 'file')}"
-            if broken < len(parsed)
-            else f"{_count(len(errors), 'error')} in {_count(broken, 'file')}"
-        )
-        diagnostic(style(tally, err=True, fg="red", bold=True))
-    else:
-        diagnostic(style(f"{_count(len(parsed), 'workflow')} valid", err=True, fg="green"))
+    """Show one workflow in full (see SHOW_HELP)."""
+    with daemon_errors(), connect(ctx) as client:
+        detail = client.workflows.show(name)
+    run_ids = [run.id for run in detail.recent_runs]
+    emit(output, to_json(detail), run_ids, lambda: _print_detail(detail))
 
 
-def _error_line(error: WorkflowError) -> str:
-    where = style(f"{error.file}:{error.line}:{error.column}:", bold=True)
-    path = f" {style(error.path + ':', fg='cyan')}" if error.path else ""
-    return f"{where}{path} {error.message}"
+# Registered after `list` and `show` so that `hatchet workflows --help` lists them first.
+app.command("validate", help=VALIDATE_HELP)(validate)
 
 
-def _print_summaries(parsed: list[ParsedFile]) -> None:
-    if not parsed:
-        return
-    rows: list[list[str]] = []
-    for result in parsed:
-        spec = result.spec
-        assert spec is not None
-        steps = sum(len(job.steps) for job in spec.jobs.values())
-        rows.append(
+def print_listing(listing: WorkflowList) -> None:
+    """`workflows list` for people: the table, then every error of every file that does not load
+    (in red on a terminal)."""
+    if listing.workflows:
+        print_table(
+            ["NAME", "STATE", "VERSION", "TRIGGERS", "FILE"],
             [
-                spec.name,
-                spec.version or "-",
-                f"{_count(len(spec.jobs), 'job')}, {_count(steps, 'step')}",
-                _triggers_text(spec),
-                result.file,
+                [
+                    workflow.name,
+                    state(workflow),
+                    workflow.version or "-",
+                    triggers_text(workflow.events, workflow.crons),
+                    workflow.file,
+                ]
+                for workflow in listing.workflows
+            ],
+        )
+    # Every file with errors, the files of workflows in `error` included: the daemon gives each
+    # error as `file:line:col: ...`, so the lines say which row they belong to.
+    errors = [error for broken in listing.broken_files for error in broken.errors]
+    if errors and listing.workflows:
+        data()
+    for error in errors:
+        data(style(error, fg="red"))
+
+
+def _print_tally(listing: WorkflowList) -> None:
+    errors = sum(len(broken.errors) for broken in listing.broken_files)
+    if errors:
+        files = count(len(listing.broken_files), "file")
+        diagnostic(style(f"{count(errors, 'error')} in {files}", err=True, fg="red", bold=True))
+    elif not listing.workflows:
+        diagnostic("no workflows: the daemon's folder has no workflow files")
+
+
+_STATE_COLOURS = {ACTIVE: "green", INACTIVE: None, ERROR: "red"}
+
+
+def _print_detail(detail: WorkflowDetail) -> None:
+    workflow = detail.workflow
+    current = workflow.version or "-"
+    the_state = state(workflow)
+    label = {INACTIVE: "inactive (its file was deleted)", ERROR: "error (see below)"}
+    for title, value in [
+        ("workflow", style(workflow.name, bold=True)),
+        ("state", style(label.get(the_state, the_state), fg=_STATE_COLOURS[the_state])),
+        ("version", f"{current} ({short(workflow.version_id)})"),
+        ("file", workflow.file),
+        ("triggers", triggers_text(workflow.events, workflow.crons, _timezone(detail))),
+        ("updated", when(workflow.updated_at)),
+    ]:
+        data(f"{style(f'{title}:'.ljust(10), bold=True)}{value}")
+    if workflow.errors:
+        data()
+        data(style("errors (the version above stays current until the file loads):", bold=True))
+        for error in workflow.errors:
+            data(f"  {style(error, fg='red')}")
+    data()
+    data(style("definition:", bold=True))
+    for line in _definition_text(detail.definition).splitlines():
+        data(f"  {line}")
+    data()
+    data(style("versions:", bold=True))
+    _versions_table(detail.versions, workflow.version_id)
+    data()
+    data(style("recent runs:", bold=True))
+    if detail.recent_runs:
+        _runs_table(detail.recent_runs)
+    else:
+        data("no runs")
+
+
+def _timezone(detail: WorkflowDetail) -> str | None:
+    zone = detail.definition.get("timezone")
+    return zone if isinstance(zone, str) else None
+
+
+def _versions_table(versions: list[WorkflowVersion], current_id: str) -> None:
+    print_table(
+        ["VERSION", "CHECKSUM", "FILE", "SEEN", ""],
+        [
+            [
+                version.version or "-",
+                short(version.id),
+                version.file,
+                when(version.created_at),
+                "current" if version.id == current_id else "",
             ]
-        )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        cells[0] = style(cells[0], bold=True)
-        data("  ".join([*cells, style(row[-1], dim=True)]))
+            for version in reversed(versions)  # the API sends them oldest first
+        ],
+    )
 
 
-def _triggers_text(spec: WorkflowSpec) -> str:
-    parts: list[str] = []
-    events = spec.triggers.events
-    if events:
-        parts.append(f"{'event' if len(events) == 1 else 'events'} {', '.join(events)}")
-    zone = f" ({spec.timezone})" if spec.timezone else ""
-    parts.extend(f"cron {cron}{zone}" for cron in spec.triggers.crons)
-    return "; ".join(parts) or "no triggers"
+def _runs_table(runs: list[WorkflowRun]) -> None:
+    print_table(
+        ["ID", "STATUS", "TRIGGER", "CREATED", "TOOK"],
+        [
+            [
+                run.id,
+                run.status.value,
+                f"event {short(run.event_id)}" if run.event_id else run.trigger.value.lower(),
+                when(run.created_at),
+                took(run.started_at, run.finished_at),
+            ]
+            for run in runs
+        ],
+    )
 
 
-def _document(parsed: list[ParsedFile], errors: list[WorkflowError]) -> dict[str, Any]:
-    """The `-o json` document; its shape is a documented contract (docs/workflow-spec.md)."""
-    workflows = []
-    for result in parsed:
-        spec = result.spec
-        if spec is None:
-            continue
-        workflows.append(
-            {
-                "name": spec.name,
-                "version": spec.version,
-                "description": spec.description,
-                "file": result.file,
-                "checksum": result.checksum,
-                "timezone": spec.timezone,
-                "triggers": {"events": spec.triggers.events, "crons": spec.triggers.crons},
-                "jobs": [
-                    {"name": name, "steps": [step.id for step in job.steps]}
-                    for name, job in spec.jobs.items()
-                ],
-            }
-        )
-    return {
-        "valid": not errors,
-        "workflows": workflows,
-        "errors": [error.model_dump() for error in errors],
-    }
+def _definition_text(definition: dict[str, Any]) -> str:
+    """The definition as YAML, without the nulls and empty lists the normaliser filled in, so it
+    reads like a workflow file."""
+    import yaml  # here, not at the top: only `show` needs it
+
+    class Dumper(yaml.SafeDumper):
+        # Indent list items under their key, as workflow files (and the docs) write them.
+        def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+            del indentless
+            super().increase_indent(flow, False)
+
+    text: str = yaml.dump(
+        _without_empty(definition), Dumper=Dumper, sort_keys=False, allow_unicode=True, width=96
+    )
+    return text
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+def _without_empty(value: Any, *, user_data: bool = False) -> Any:
+    """`value` without null, `[]` and `{}` entries. Inside `with:` everything is kept: there a
+    null or an empty list is what the author wrote."""
+    if user_data:
+        return value
+    if isinstance(value, dict):
+        kept = {key: _without_empty(item, user_data=key == "with") for key, item in value.items()}
+        # After the recursion: a mapping whose entries were all empty goes too.
+        return {key: item for key, item in kept.items() if item not in (None, [], {})}
+    if isinstance(value, list):
+        return [_without_empty(item) for item in value]
+    return value

@@ -12,8 +12,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hatchetd.contracts.events import Event
+from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import WorkflowRun
 from hatchetd.contracts.workers import Worker
+from hatchetd.contracts.workflows import WorkflowVersion
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
 """The largest event payload accepted (design §6): its JSON text, in bytes."""
@@ -63,8 +65,13 @@ class ReplayEvents(_Body):
     """Replay the events created before this time."""
     data: dict[str, Any] | None = None
     """Replace every replayed event's payload with this one."""
+    set: list[PathValue] = Field(default_factory=list, max_length=100)
+    """Edit every replayed event's payload (after `data`, if given): put each value at its dot
+    path, in order, creating missing objects on the way; a path through a value that is not an
+    object refuses the whole replay (400). `[{"path": "user.email", "value": "a@b.c"}]`."""
     dry_run: bool = False
-    """List the events that would be replayed; replay nothing."""
+    """List the events that would be replayed, each with the payload its replay would carry
+    (after `data` and `set`); replay nothing."""
 
     @model_validator(mode="after")
     def _ids_or_filter(self) -> ReplayEvents:
@@ -179,3 +186,20 @@ class DaemonStatus(_Body):
     """Active workers."""
     queue_depth: int
     """Step runs waiting for a worker."""
+
+
+class WorkflowDetail(_Body):
+    """One workflow in full: what `hatchet workflows show` prints.
+
+    The client assembles it from `GET /api/v1/workflows/{name}`, `.../{name}/versions` and
+    `GET /api/v1/runs?workflow={name}`; the daemon has no endpoint of its own for it.
+    """
+
+    workflow: WorkflowInfo
+    """The workflow: state, current version, triggers, file and reload errors."""
+    definition: dict[str, Any]
+    """The current version's normalised definition (the same as its entry in `versions`)."""
+    versions: list[WorkflowVersion]
+    """Every version the daemon has seen, oldest first."""
+    recent_runs: list[WorkflowRun]
+    """Its latest workflow runs, newest first (at most 10)."""
