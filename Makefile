@@ -12,6 +12,7 @@ help:
 	@echo "make test    create .venv if missing, install, run the whole test suite"
 	@echo "make check   format check, lint, types, import contracts, tests"
 	@echo "make bench   run the benchmarks in bench/"
+	@echo "make docs    regenerate the command reference in docs/cli.md from the commands' --help"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,9 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 check: lint types contracts test
+
+docs: $(STAMP)
+	$(BIN)/python -m hatchet_cli.cli.reference
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

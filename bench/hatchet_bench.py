@@ -8,6 +8,8 @@ writer) and per-run times from `GET /api/v1/runs/{id}`. Times from different pro
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -279,6 +281,30 @@ class Hatchet:
                 time.sleep(0.15)  # let the watcher go quiet: each save is a burst of its own
         return {"reload": summary_ms(samples)}
 
+    def cli_push(self) -> dict[str, Any]:
+        """Wall time of the `hatchet events push` console script against the running daemon:
+        start-up, the push (a key no workflow matches), exit."""
+        command = [
+            str(Path(sys.executable).parent / "hatchet"),
+            "--address",
+            self.address,
+            "events",
+            "push",
+            INGEST_KEY,
+            "--data",
+            '{"cli": true}',
+            "-o",
+            "id",
+        ]
+        samples: list[float] = []
+        for _ in range(self.cfg.help_runs):
+            started = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=30)
+            if done.returncode != 0:
+                raise RuntimeError(f"hatchet events push: exit {done.returncode}: {done.stderr}")
+            samples.append(time.perf_counter() - started)
+        return {"push": summary_ms(samples)}
+
 
 def run(cfg: Config, directory: Path, log: Callable[[str], None]) -> dict[str, Any]:
     """Every hatchet-cli figure, on one daemon and one worker."""
@@ -297,6 +323,7 @@ def run(cfg: Config, directory: Path, log: Callable[[str], None]) -> dict[str, A
             ("ingest_single", lambda: hatchet.ingest(bulk=False)),
             ("ingest_bulk", lambda: hatchet.ingest(bulk=True)),
             ("hot_reload", hatchet.hot_reload),
+            ("cli_push", hatchet.cli_push),
         ):
             log(f"hatchet: {name}")
             elsewhere = Elsewhere([hatchet.daemon.service.pid, hatchet.worker.pid])

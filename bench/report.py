@@ -6,6 +6,8 @@ from typing import Any
 
 TARGET_RUNS_PER_S = 1000.0
 TARGET_P50_MS = 5.0
+TARGET_HELP_MS = 150.0
+TARGET_PUSH_MS = 250.0
 
 
 def _get(data: dict[str, Any], *path: str) -> Any:
@@ -36,6 +38,18 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
     }
     for key, met in checks.items():
         found[key]["met"] = met
+    help_ms = _get(report, "cli", "hatchet_help", "p50_ms")
+    push_ms = _get(report, "hatchet", "cli_push", "push", "p50_ms")
+    found["cli_help_ms"] = {
+        "value": help_ms,
+        "goal": f"< {TARGET_HELP_MS:g}",
+        "met": help_ms is not None and help_ms < TARGET_HELP_MS,
+    }
+    found["cli_push_ms"] = {
+        "value": push_ms,
+        "goal": f"< {TARGET_PUSH_MS:g}",
+        "met": push_ms is not None and push_ms < TARGET_PUSH_MS,
+    }
     found["nproc"] = _get(report, "machine", "nproc")
     return found
 
@@ -168,6 +182,8 @@ def markdown(report: dict[str, Any]) -> str:
     help_ms = _num(_get(cli, "hatchet_help", "p50_ms"), " ms")
     bare_ms = _num(_get(cli, "python_bare", "p50_ms"), " ms")
     lines.append(f"| `hatchet --help` p50 (bare `python -c pass`) | {help_ms} ({bare_ms}) | — |")
+    push_ms = _num(_get(h, "cli_push", "push", "p50_ms"), " ms")
+    lines.append(f"| `hatchet events push` p50, start to exit | {push_ms} | — |")
     lines.append("")
     lines.append(
         f"Checkout {m.get('revision')}, huey {m.get('huey')}. "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -11,8 +13,8 @@ from hatchetd.api.ids import resolve_id
 SIGN_UP = {"user": {"firstName": "Ada", "email": "ada@example.com"}}
 
 
-def push(client: TestClient) -> dict[str, object]:
-    event: dict[str, object] = client.post(
+def push(client: TestClient) -> dict[str, Any]:
+    event: dict[str, Any] = client.post(
         "/api/v1/events", json={"key": "user:create", "data": SIGN_UP}
     ).json()
     return event
@@ -30,7 +32,7 @@ def test_an_event_is_found_by_a_prefix_of_its_id(client: TestClient) -> None:
 
 def test_a_run_is_found_cancelled_and_its_logs_read_by_a_prefix(client: TestClient) -> None:
     event = push(client)
-    (run_id,) = event["run_ids"]  # type: ignore[misc]
+    (run_id,) = event["run_ids"]
     assert client.get(f"/api/v1/runs/{run_id[:5]}").json()["run"]["id"] == run_id
     assert client.get(f"/api/v1/runs/{run_id[:5]}/logs").json() == []
     cancelled = client.post(f"/api/v1/runs/{run_id[:5]}/cancel").json()

@@ -155,19 +155,23 @@ class NewRun(BaseModel):
 class JobRunTrace(BaseModel):
     """A job run with every step run it has had, in step order then attempt order."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True)
 
     job_run: JobRun
+    """The job run."""
     step_runs: list[StepRun]
+    """Its step runs: every attempt at every step, in step order then attempt order."""
 
 
 class RunTrace(BaseModel):
     """A workflow run with its whole tree: what `hatchet runs show` draws."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True)
 
     run: WorkflowRun
+    """The workflow run."""
     jobs: list[JobRunTrace]
+    """Its job runs with their step runs, in the order the workflow file lists the jobs."""
 
 
 class RunQuery(BaseModel):
@@ -194,8 +198,11 @@ class RunQuery(BaseModel):
 class StepLog(BaseModel):
     """One line a worker logged while running a step."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True)
 
     step_run_id: str
+    """The step run (one attempt) that logged it."""
     at: datetime
+    """When the daemon received it (UTC)."""
     line: str
+    """The text, without a trailing newline."""
