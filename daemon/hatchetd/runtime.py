@@ -22,12 +22,15 @@ from typing import Any, TypeVar
 from hatchetd.engine import Effect, Engine
 from hatchetd.engine.errors import EngineError
 from hatchetd.store import Store
+from hatchetd.store.protocol import Written
 
 T = TypeVar("T")
 log = logging.getLogger("hatchetd.runtime")
 
 EffectSink = Callable[[list[Effect]], None]
 """Receives the effects of each committed batch, on the event loop."""
+ChangeSink = Callable[[list[Written]], None]
+"""Receives the records each committed batch wrote, on the event loop (the change stream)."""
 
 
 @dataclass
@@ -59,13 +62,18 @@ class Runtime:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: EffectSink = lambda effects: None
+        self._changes: ChangeSink | None = None
+        self._written: list[Written] = []
+        store.observe(self._note_written)
         self.commits = 0
         """Batches committed so far (the benchmark reports commits per run)."""
 
-    def start(self, sink: EffectSink) -> None:
-        """Start the engine thread; `sink` gets each batch's effects on the running loop."""
+    def start(self, sink: EffectSink, changes: ChangeSink | None = None) -> None:
+        """Start the engine thread; `sink` gets each batch's effects on the running loop and
+        `changes` the records it wrote, both only once the batch is committed."""
         self._loop = asyncio.get_running_loop()
         self._sink = sink
+        self._changes = changes
         self._thread = threading.Thread(target=self._run, name="hatchetd-engine", daemon=True)
         self._thread.start()
 
@@ -134,9 +142,14 @@ class Runtime:
             if commands or tick:
                 self._execute(commands, tick=tick)
 
+    def _note_written(self, record: Written) -> None:
+        if self._changes is not None and threading.current_thread() is self._thread:
+            self._written.append(record)
+
     def _execute(self, commands: list[_Command], *, tick: bool) -> None:
+        committed: list[Written] = []
         try:
-            self._batch(commands, tick=tick)
+            self._batch(commands, tick=tick, written=committed)
         except Exception:
             # Something unexpected broke the batch and rolled it back: rebuild the engine's
             # memory from the store and run each command alone, so one bad command fails alone.
@@ -144,15 +157,17 @@ class Runtime:
             self._engine.resync()
             for command in commands:
                 try:
-                    self._batch([command], tick=False)
+                    self._batch([command], tick=False, written=committed)
                 except Exception as exc:
                     self._engine.resync()
                     command.outcome = (False, exc)
         effects = self._engine.drain_effects()
-        if self._loop is not None and (commands or effects):
-            self._loop.call_soon_threadsafe(self._deliver, commands, effects)
+        if self._loop is not None and (commands or effects or committed):
+            self._loop.call_soon_threadsafe(self._deliver, commands, effects, committed)
 
-    def _batch(self, commands: list[_Command], *, tick: bool) -> None:
+    def _batch(self, commands: list[_Command], *, tick: bool, written: list[Written]) -> None:
+        # What a rolled-back batch wrote never happened: only a commit hands records on.
+        self._written = []
         with self._store.batch():
             for command in commands:
                 try:
@@ -166,8 +181,14 @@ class Runtime:
             else:
                 self._engine.dispatch()
         self.commits += 1
+        written.extend(self._written)
+        self._written = []
 
-    def _deliver(self, commands: list[_Command], effects: list[Effect]) -> None:
+    def _deliver(
+        self, commands: list[_Command], effects: list[Effect], written: list[Written]
+    ) -> None:
+        if written and self._changes is not None:
+            self._changes(written)
         for command in commands:
             future = command.future
             if future is None or future.done():

@@ -43,7 +43,7 @@ class _Server(uvicorn.Server):
             self.force_exit = True
             return
         if self.services is not None:
-            self.services.draining = True
+            self.services.drain()
         super().handle_exit(sig, frame)
 
     @contextlib.contextmanager

@@ -118,8 +118,15 @@ def test_results_sent_back_to_back_share_a_commit_and_are_acked_in_order(
 
         # Hold the engine thread, so every result must be read while none is committed: the
         # socket may not wait for one result's commit before reading the next.
-        gate = threading.Event()
-        runtime.post(lambda engine: gate.wait(10))
+        gate, holding = threading.Event(), threading.Event()
+
+        def hold(engine: object) -> None:
+            holding.set()
+            gate.wait(10)
+
+        runtime.post(hold)
+        # Once the thread holds, nothing sent from now on can join the held batch.
+        assert holding.wait(5)
         for a in assigns:
             ids = {"step_run_id": a["step_run_id"], "attempt": a["attempt"]}
             ws.send_text(json.dumps({"type": "completed", **ids, "output": {}}))

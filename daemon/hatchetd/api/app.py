@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hatchetd import __version__
-from hatchetd.api import events, health, runs, status, worker_socket, workers, workflows
+from hatchetd.api import changes, events, health, runs, status, worker_socket, workers, workflows
 from hatchetd.api.auth import BearerAuth
 from hatchetd.api.errors import install_error_handlers
 from hatchetd.api.services import Services
@@ -50,7 +50,10 @@ def create_app(
             started_at=the_clock.now(),
         )
         app.state.services = services
-        runtime.start(services.sessions.deliver)
+        runtime.start(
+            services.sessions.deliver,
+            changes=lambda written: services.changes.publish(written, the_clock.now()),
+        )
         stop = asyncio.Event()
         watcher: asyncio.Task[None] | None = None
         try:
@@ -63,7 +66,7 @@ def create_app(
             watcher = asyncio.create_task(watch_folder(settings.folder, on_change, stop=stop))
             yield
         finally:
-            services.draining = True
+            services.drain()
             stop.set()
             if watcher is not None:
                 await watcher
@@ -81,7 +84,7 @@ def create_app(
     if settings.token is not None:
         app.add_middleware(BearerAuth, token=settings.token)
     install_error_handlers(app)
-    for module in (health, status, events, runs, workflows, workers, worker_socket):
+    for module in (health, status, events, runs, workflows, workers, changes, worker_socket):
         app.include_router(module.router)
     return app
 

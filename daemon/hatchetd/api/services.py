@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from hatchetd.api.change_hub import ChangeHub
 from hatchetd.api.sessions import WorkerSessions
 from hatchetd.runtime import Runtime
 from hatchetd.settings import Settings
@@ -33,6 +34,14 @@ class Services:
     """Where the daemon listens, once it does."""
     reloads: int = field(default=0)
     """How many reloads have completed (tests wait on it)."""
+    changes: ChangeHub = field(default_factory=ChangeHub)
+    """The change stream's subscribers."""
+
+    def drain(self) -> None:
+        """Start shutting down: refuse new pushes and end the change streams, whose open
+        connections would otherwise hold the server's graceful shutdown."""
+        self.draining = True
+        self.changes.close()
 
 
 async def get_services(request: Request) -> Services:

@@ -7,7 +7,7 @@ clock), which keeps the store free of policy and the tests deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -29,6 +29,9 @@ from hatchetd.contracts.runs import (
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import Workflow, WorkflowVersion
 
+Written = Event | WorkflowRun | JobRun | StepRun | Worker | Workflow
+"""A record as a write left it: what `Store.observe` callbacks receive."""
+
 
 class Store(Protocol):
     """Durable state of the daemon: events, workflow versions, runs and workers."""
@@ -46,6 +49,15 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release every connection."""
+        ...
+
+    def observe(self, callback: Callable[[Written], None]) -> None:
+        """Call `callback` with every event, run, job run, step run, worker and workflow this
+        store creates or changes, as written, when it writes it (the daemon's change stream).
+
+        Inside a batch the write is not yet committed: the caller decides what a rollback means.
+        A guarded update whose guard did not hold wrote nothing and is not reported.
+        """
         ...
 
     # -- events -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import datetime
@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from hatchetd.store.errors import StoreUnavailable, UnsupportedDatabase
+from hatchetd.store.protocol import Written
 from hatchetd.store.sql_prepared import Prepared
 
 SUPPORTED = (
@@ -298,6 +299,19 @@ class SqlBase:
         self._current: ContextVar[Connection | None] = ContextVar(
             f"hatchet_store_{id(self):x}", default=None
         )
+        self._observers: list[Callable[[Written], None]] = []
+
+    def observe(self, callback: Callable[[Written], None]) -> None:
+        """Call `callback` with every record this store writes, as written, when it writes it.
+
+        Inside a batch the write is not yet committed: the caller decides what a rollback means.
+        """
+        self._observers.append(callback)
+
+    def _written(self, *records: Written) -> None:
+        for record in records:
+            for observer in self._observers:
+                observer(record)
 
     def batch(self) -> AbstractContextManager[None]:
         """Group every call made inside the block into one transaction and one commit.

@@ -87,7 +87,9 @@ class EventsSql(SqlBase):
             if not keys or "idempotency_key" not in str(exc.orig):
                 raise
             raise IdempotencyKeyTaken(self._taken_key(keys)) from exc
-        return [Event.model_validate({**row, "run_ids": [], "replay_ids": []}) for row in rows]
+        stored = [Event.model_validate({**row, "run_ids": [], "replay_ids": []}) for row in rows]
+        self._written(*stored)
+        return stored
 
     def _taken_key(self, keys: list[str]) -> str:
         with self._reading() as conn:

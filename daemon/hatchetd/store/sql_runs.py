@@ -100,6 +100,8 @@ class RunsSql(SqlBase):
                 raise
             name, tick = self._taken_tick(ticks)
             raise CronTickTaken(name, tick.isoformat()) from exc
+        for new in runs:
+            self._written(new.run, *new.job_runs, *new.step_runs)
 
     def _taken_tick(self, ticks: list[tuple[str, datetime]]) -> tuple[str, datetime]:
         with self._reading() as conn:
@@ -176,7 +178,11 @@ class RunsSql(SqlBase):
         row = self._update_row(
             workflow_runs, RUN_COLUMNS, run_id, changed_fields(change), statuses=from_statuses
         )
-        return None if row is None else WorkflowRun.model_validate(row)
+        if row is None:
+            return None
+        run = WorkflowRun.model_validate(row)
+        self._written(run)
+        return run
 
     def get_job_run(self, job_run_id: str) -> JobRun | None:
         """One job run."""
@@ -197,7 +203,11 @@ class RunsSql(SqlBase):
         row = self._update_row(
             job_runs, JOB_RUN_COLUMNS, job_run_id, changed_fields(change), statuses=from_statuses
         )
-        return None if row is None else JobRun.model_validate(row)
+        if row is None:
+            return None
+        job_run = JobRun.model_validate(row)
+        self._written(job_run)
+        return job_run
 
 
 def _run_row(run: WorkflowRun) -> dict[str, Any]:

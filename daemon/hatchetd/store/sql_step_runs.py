@@ -61,6 +61,7 @@ class StepRunsSql(SqlBase):
         if step_runs:
             with self._writing() as conn:
                 conn.execute(INSERT_STEP_RUN, [step_run_row(s) for s in step_runs])
+            self._written(*step_runs)
 
     def get_step_run(self, step_run_id: str) -> StepRun | None:
         """One step run."""
@@ -119,7 +120,11 @@ class StepRunsSql(SqlBase):
             statuses=from_statuses,
             attempt=attempt,
         )
-        return None if row is None else StepRun.model_validate(row)
+        if row is None:
+            return None
+        step_run = StepRun.model_validate(row)
+        self._written(step_run)
+        return step_run
 
     def count_step_runs(self) -> dict[StepRunStatus, int]:
         """How many step runs are in each state (states with none are left out)."""

@@ -51,6 +51,7 @@ class WorkersSql(SqlBase):
         }
         with self._writing() as conn:
             conn.execute(_SAVE[self._dialect], row)
+        self._written(worker)
 
     def get_worker(self, worker_id: str) -> Worker | None:
         """One worker."""
@@ -79,4 +80,8 @@ class WorkersSql(SqlBase):
         row = self._update_row(
             workers, WORKER_COLUMNS, worker_id, {"status": status}, statuses=from_statuses
         )
-        return None if row is None else Worker.model_validate(row)
+        if row is None:
+            return None
+        worker = Worker.model_validate(row)
+        self._written(worker)
+        return worker

@@ -80,6 +80,7 @@ class WorkflowsSql(SqlBase):
         }
         with self._writing() as conn:
             conn.execute(_UPSERT_WORKFLOW[self._dialect], row)
+        self._written(workflow)
 
     def get_workflow(self, name: str) -> Workflow | None:
         """One workflow by name."""

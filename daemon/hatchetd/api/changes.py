@@ -1,0 +1,74 @@
+"""`/api/v1/changes`: the change stream, as Server-Sent Events (design §6; issue: live views).
+
+Each committed write is one `change` event whose data is a `Change` document; a comment line
+every few seconds keeps proxies and idle clients from closing the connection. The stream ends
+with a `lagged` event when the client reads too slowly (it should reread the state and
+subscribe again) and with an `end` event when the daemon shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from hatchetd.api.change_hub import Ended, Lagged, Subscription
+from hatchetd.api.ids import resolve_id
+from hatchetd.api.services import ServicesDep
+from hatchetd.contracts.changes import ChangeKind
+
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
+
+KEEP_ALIVE_SECONDS = 10.0
+
+
+@router.get(
+    "",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "the stream"}},
+)
+async def stream_changes(
+    services: ServicesDep,
+    *,
+    kind: Annotated[
+        list[ChangeKind] | None, Query(description="only changes of these kinds (repeatable)")
+    ] = None,
+    run_id: Annotated[
+        str | None, Query(description="only changes to this run and its job and step runs")
+    ] = None,
+) -> StreamingResponse:
+    """Every write committed from now on, as it is committed, as Server-Sent Events."""
+    if run_id is not None:
+        run_id = resolve_id(run_id, "run", services.store.resolve_run_id)
+    subscription = services.changes.subscribe(kind or (), run_id)
+    return StreamingResponse(
+        _events(services.changes.unsubscribe, subscription),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(
+    unsubscribe: Callable[[Subscription], None], subscription: Subscription
+) -> AsyncIterator[str]:
+    try:
+        # A first line at once: the client knows it is subscribed before anything happens.
+        yield ": subscribed\n\n"
+        while True:
+            try:
+                item = await asyncio.wait_for(subscription.queue.get(), KEEP_ALIVE_SECONDS)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if isinstance(item, Lagged):
+                yield "event: lagged\ndata: {}\n\n"
+                return
+            if isinstance(item, Ended):
+                yield "event: end\ndata: {}\n\n"
+                return
+            yield f"id: {item.seq}\nevent: change\ndata: {item.model_dump_json()}\n\n"
+    finally:
+        unsubscribe(subscription)
