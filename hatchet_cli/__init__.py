@@ -6,7 +6,8 @@ from hatchet_cli import Client, Context, Worker
 
 The `hatchet` command line lives in `hatchet_cli.cli`, the worker SDK in `hatchet_cli.sdk` and the
 HTTP client in `hatchet_cli.client`. The names below are imported on first use, so that
-`import hatchet_cli` (and with it every `hatchet` command) loads neither httpx nor websockets.
+`import hatchet_cli` (and with it every `hatchet` command) loads neither the HTTP client nor
+websockets.
 """
 
 from __future__ import annotations

@@ -19,26 +19,29 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
+from hatchet_cli._http import DaemonUnreachable, HatchetError, Transport
 
-from hatchetd.contracts.api import (
-    DaemonStatus,
-    EventDetail,
-    EventList,
-    ReplayResult,
-    RunList,
-    WorkerInfo,
-    WorkflowDetail,
-    WorkflowInfo,
-    WorkflowList,
-)
-from hatchetd.contracts.events import Event
-from hatchetd.contracts.payload_paths import PathValue
-from hatchetd.contracts.runs import RunTrace, StepLog
-from hatchetd.contracts.workflows import WorkflowVersion
+# The models are imported when a call needs them, not with this module: a CLI command that only
+# passes the daemon's JSON on (`hatchet events push -o id`) starts without loading pydantic.
+if TYPE_CHECKING:
+    from hatchetd.contracts.api import (
+        DaemonStatus,
+        EventDetail,
+        EventList,
+        ReplayResult,
+        RunList,
+        WorkerInfo,
+        WorkflowDetail,
+        WorkflowInfo,
+        WorkflowList,
+    )
+    from hatchetd.contracts.events import Event
+    from hatchetd.contracts.payload_paths import PathValue
+    from hatchetd.contracts.runs import RunTrace, StepLog
+    from hatchetd.contracts.workflows import WorkflowVersion
 
 __all__ = ["DEFAULT_ADDRESS", "Client", "DaemonUnreachable", "HatchetError"]
 
@@ -46,66 +49,22 @@ DEFAULT_ADDRESS = "http://127.0.0.1:7070"
 """Where the daemon listens unless `address=` or `HATCHET_ADDRESS` says otherwise."""
 
 
-class HatchetError(Exception):
-    """The daemon answered a request with an error.
-
-    `status` is the HTTP status, `code` and `message` come from the daemon's JSON error body
-    (`{"error": {"code": ..., "message": ...}}`).
-    """
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        self.status = status
-        self.code = code
-        self.message = message
-        super().__init__(f"{message} ({code}, HTTP {status})")
-
-    @classmethod
-    def from_response(cls, response: httpx.Response) -> HatchetError:
-        """The error a failed response describes; a body that is not the daemon's JSON error
-        (a proxy's page, say) is summarised."""
-        try:
-            error = response.json()["error"]
-            return cls(response.status_code, str(error["code"]), str(error["message"]))
-        except (ValueError, KeyError, TypeError):
-            text = " ".join(response.text.split())[:200] or response.reason_phrase
-            return cls(response.status_code, f"http_{response.status_code}", text)
-
-
-class DaemonUnreachable(Exception):
-    """The daemon could not be reached at its address: it is not running, or not there."""
-
-    def __init__(self, address: str, reason: str) -> None:
-        self.address = address
-        self.reason = reason
-        super().__init__(
-            f"cannot reach the hatchet daemon at {address} ({reason}); start it with `hatchetd`, "
-            "or point HATCHET_ADDRESS at it"
-        )
-
-
 class Client:
     """A synchronous client of one daemon.
 
     `address` defaults to `$HATCHET_ADDRESS`, else `http://127.0.0.1:7070`; `token` to
-    `$HATCHET_TOKEN` (sent as `Authorization: Bearer ...`). `timeout` is in seconds. Close it with
-    `close()` or use it as a context manager; `transport` replaces the network (for tests).
+    `$HATCHET_TOKEN` (sent as `Authorization: Bearer ...`). `timeout` is in seconds. Requests go
+    over one keep-alive connection; close it with `close()` or use the client as a context
+    manager. One client is for one thread at a time.
     """
 
     def __init__(
-        self,
-        address: str | None = None,
-        token: str | None = None,
-        timeout: float = 10.0,
-        *,
-        transport: httpx.BaseTransport | None = None,
+        self, address: str | None = None, token: str | None = None, timeout: float = 10.0
     ) -> None:
         chosen = address or os.environ.get("HATCHET_ADDRESS") or DEFAULT_ADDRESS
         self.address = (chosen if "://" in chosen else f"http://{chosen}").rstrip("/")
         token = token or os.environ.get("HATCHET_TOKEN") or None
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(
-            base_url=self.address, headers=headers, timeout=timeout, transport=transport
-        )
+        self._http = Transport(self.address, token=token, timeout=timeout)
         self.events = Events(self)
         """Push and read events."""
         self.runs = Runs(self)
@@ -134,6 +93,8 @@ class Client:
 
     def status(self) -> DaemonStatus:
         """The daemon's version, address, store, folder, start time, workers and queue depth."""
+        from hatchetd.contracts.api import DaemonStatus
+
         return DaemonStatus.model_validate(self.request("GET", "/api/v1/status"))
 
     def request(
@@ -148,17 +109,7 @@ class Client:
 
         `params` become the query string; `None` values are left out, lists repeat the name.
         """
-        query = {name: value for name, value in (params or {}).items() if value is not None}
-        try:
-            response = self._http.request(method, path, json=json, params=query or None)
-        except httpx.TimeoutException:
-            timeout = self._http.timeout.read
-            raise DaemonUnreachable(self.address, f"no answer within {timeout} s") from None
-        except httpx.TransportError as exc:
-            raise DaemonUnreachable(self.address, str(exc) or type(exc).__name__) from None
-        if response.is_error:
-            raise HatchetError.from_response(response)
-        return response.json()
+        return self._http.request(method, path, json=json, params=params)
 
 
 class Events:
@@ -179,15 +130,31 @@ class Events:
         Pushing the same `idempotency_key` again returns the original event; with other data it
         is a `HatchetError` with status 409.
         """
+        from hatchetd.contracts.events import Event
+
+        return Event.model_validate(self.push_document(key, data, idempotency_key=idempotency_key))
+
+    def push_document(
+        self,
+        key: str,
+        data: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """`push()`, returning the daemon's JSON document (an `Event`) as it came, unparsed: for
+        callers that only pass it on, so they need not load the models."""
         body = {
             "key": key,
             "data": {} if data is None else data,
             "idempotency_key": idempotency_key,
         }
-        return Event.model_validate(self._client.request("POST", "/api/v1/events", json=body))
+        document: dict[str, Any] = self._client.request("POST", "/api/v1/events", json=body)
+        return document
 
     def get(self, event_id: str) -> Event:
         """One event, with the runs it triggered."""
+        from hatchetd.contracts.events import Event
+
         path = f"/api/v1/events/{quote(event_id, safe='')}"
         body = self._client.request("GET", path)
         if isinstance(body, dict) and "event" in body and "key" not in body:
@@ -196,6 +163,8 @@ class Events:
 
     def show(self, event_id: str) -> EventDetail:
         """One event beside the workflow runs it triggered (oldest first)."""
+        from hatchetd.contracts.api import EventDetail
+
         path = f"/api/v1/events/{quote(event_id, safe='')}"
         return EventDetail.model_validate(self._client.request("GET", path))
 
@@ -216,6 +185,8 @@ class Events:
         JSON (`42` is not `"42"`): `{"user.email": "ada@example.com", "order.total": 42}`, or
         (path, value) pairs. A bad path is a `ValueError` before anything is sent.
         """
+        from hatchetd.contracts.api import EventList
+
         params = {
             "key": key,
             "since": _time(since),
@@ -270,6 +241,8 @@ class Events:
         values into each event's own payload by dot path (`{"user.vip": True}`, or pairs),
         creating missing objects; `dry_run` lists what would be replayed, each event with the
         payload its replay would carry, and writes nothing."""
+        from hatchetd.contracts.api import ReplayResult
+
         body: dict[str, Any] = {"dry_run": dry_run}
         if event_ids is not None:
             body["event_ids"] = list(event_ids)
@@ -288,6 +261,8 @@ class Events:
     def _path_values(
         values: Mapping[str, Any] | Iterable[tuple[str, Any]],
     ) -> builtins.list[PathValue]:
+        from hatchetd.contracts.payload_paths import PathValue
+
         pairs = values.items() if isinstance(values, Mapping) else values
         return [PathValue(path=path, value=value) for path, value in pairs]
 
@@ -311,6 +286,8 @@ class Runs:
     ) -> RunList:
         """A page of workflow runs, newest first, narrowed by workflow, status (any of),
         triggering event and creation time; pass `next_cursor` back as `cursor`."""
+        from hatchetd.contracts.api import RunList
+
         params = {
             "workflow": workflow,
             "status": list(statuses) or None,
@@ -324,16 +301,22 @@ class Runs:
 
     def cancel(self, run_id: str) -> RunTrace:
         """Cancel what is not final in a run (`USER_CANCELLED`); the trace afterwards."""
+        from hatchetd.contracts.runs import RunTrace
+
         path = f"/api/v1/runs/{quote(run_id, safe='')}/cancel"
         return RunTrace.model_validate(self._client.request("POST", path))
 
     def logs(self, run_id: str) -> builtins.list[StepLog]:
         """Every line the run's steps logged, in order."""
+        from hatchetd.contracts.runs import StepLog
+
         path = f"/api/v1/runs/{quote(run_id, safe='')}/logs"
         return [StepLog.model_validate(line) for line in self._client.request("GET", path)]
 
     def get(self, run_id: str) -> RunTrace:
         """A workflow run with its job runs and step runs."""
+        from hatchetd.contracts.runs import RunTrace
+
         path = f"/api/v1/runs/{quote(run_id, safe='')}"
         return RunTrace.model_validate(self._client.request("GET", path))
 
@@ -346,6 +329,8 @@ class Workers:
 
     def list(self) -> list[WorkerInfo]:
         """Every worker, newest registration first, with the step runs it holds."""
+        from hatchetd.contracts.api import WorkerInfo
+
         return [
             WorkerInfo.model_validate(w) for w in self._client.request("GET", "/api/v1/workers")
         ]
@@ -368,15 +353,21 @@ class Workflows:
     def list(self) -> WorkflowList:
         """Every workflow ever loaded (active or not, with its reload errors) and every file that
         does not load now."""
+        from hatchetd.contracts.api import WorkflowList
+
         return WorkflowList.model_validate(self._client.request("GET", "/api/v1/workflows"))
 
     def get(self, name: str) -> WorkflowInfo:
         """One workflow by name."""
+        from hatchetd.contracts.api import WorkflowInfo
+
         path = f"/api/v1/workflows/{quote(name, safe='')}"
         return WorkflowInfo.model_validate(self._client.request("GET", path))
 
     def versions(self, name: str) -> builtins.list[WorkflowVersion]:
         """Every version of a workflow, oldest first, each with its definition."""
+        from hatchetd.contracts.workflows import WorkflowVersion
+
         path = f"/api/v1/workflows/{quote(name, safe='')}/versions"
         return [WorkflowVersion.model_validate(v) for v in self._client.request("GET", path)]
 
@@ -386,6 +377,8 @@ class Workflows:
         Three requests: the daemon serves the parts separately, and the workflow is asked for
         first so that an unknown name fails (404) before anything else is fetched.
         """
+        from hatchetd.contracts.api import WorkflowDetail
+
         workflow = self.get(name)
         versions = self.versions(name)
         runs = self._client.runs.list(workflow=name, limit=self.RECENT_RUNS)

@@ -3,8 +3,8 @@ codes, and how data flags and times are read.
 
 The root command stores a `Connection` in the Typer context; a command opens its client with
 `connect(ctx)` inside `daemon_errors()`, which turns every failure into one line on stderr and the
-exit code of design §10. httpx and the contracts are imported when a command runs, never when
-`hatchet --help` does.
+exit code of design §10. The HTTP client and the contracts are imported when a command runs,
+never when `hatchet --help` does.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from hatchet_cli.client import Client
 
 DEFAULT_ADDRESS = "http://127.0.0.1:7070"
-"""Kept equal to `hatchet_cli.client.DEFAULT_ADDRESS` (not imported: it would load httpx)."""
+"""Kept equal to `hatchet_cli.client.DEFAULT_ADDRESS` (not imported: that loads the HTTP client)."""
 
 
 @dataclass(frozen=True)

@@ -134,14 +134,20 @@ def push(
         fail("--timeout goes with --wait", ExitCode.USAGE)
     body = read_data(payload) if payload is not None else {}
     with daemon_errors(), connect(ctx) as client:
-        event = client.events.push(key, body, idempotency_key=idempotency_key)
+        document = client.events.push_document(key, body, idempotency_key=idempotency_key)
+        if output is not OutputFormat.table and not wait:
+            # Scripts' path: the daemon's document as it came, so no models load (start-up).
+            emit(output, document, [document["id"]], lambda: None)
+            return
+        from hatchetd.contracts.events import Event
+
+        event = Event.model_validate(document)
         if wait:
             limit = WAIT_TIMEOUT if timeout is None else timeout
             wait_and_report(client, event, limit, output, lambda: _events_table([event]))
             return
-    emit(output, to_json(event), [event.id], lambda: _events_table([event]))
-    if output is OutputFormat.table:
-        diagnostic(pushed(event))
+    _events_table([event])
+    diagnostic(pushed(event))
 
 
 LIST_HELP = "\n\n".join(

@@ -1,17 +1,22 @@
-"""`hatchet_cli.Client`: the requests it makes and the errors a caller sees.
+"""`hatchet_cli.Client`: its requests, the connection it keeps and the errors a caller sees.
 
-The daemon's HTTP API is answered here by `httpx.MockTransport`, which checks each request as the
-daemon would receive it; `DaemonUnreachable` is tested against a real closed port.
+The daemon is played by a real HTTP server on a free local port (`daemon` below), which records
+each request as it arrived on the wire and answers what the test sets.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from http.client import HTTPConnection, HTTPSConnection
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
 from hatchet_cli import Client, DaemonUnreachable, HatchetError
@@ -41,97 +46,207 @@ RUN = {
     "jobs": [],
 }
 
-Handler = Callable[[httpx.Request], httpx.Response]
+
+@dataclass
+class Seen:
+    """One request as the daemon received it."""
+
+    method: str
+    path: str  # raw, as sent: quoted ids stay quoted
+    query: dict[str, list[str]]
+    headers: Message
+    body: bytes
+    connection: int  # which TCP connection it came on: 1, 2, ...
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
-def client_with(handler: Handler, **kwargs: Any) -> Client:
-    return Client("http://daemon.test:7070", transport=httpx.MockTransport(handler), **kwargs)
+@dataclass
+class Answer:
+    """What the daemon answers: `json`, else the raw `body`; after `delay` seconds. `close` says
+    `Connection: close`; `hang_up` closes the connection afterwards without saying so (an idle
+    keep-alive timeout); `silent` closes it without answering at all."""
+
+    status: int = 200
+    json: Any = None
+    body: bytes = b""
+    delay: float = 0.0
+    close: bool = False
+    hang_up: bool = False
+    silent: bool = False
 
 
-def test_push_posts_the_event_and_returns_the_stored_one() -> None:
-    requests: list[httpx.Request] = []
+@dataclass
+class Daemon:
+    """A stand-in daemon at `address`: `reply` decides each answer, `seen` lists the requests."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return httpx.Response(201, json=EVENT)
+    address: str = ""
+    reply: Callable[[Seen], Answer] = lambda seen: Answer(200, json={})
+    seen: list[Seen] = field(default_factory=list)
+    connections: int = 0
+    hung_up: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    with client_with(handler, token="sekrit") as client:
+
+def handler_for(daemon: Daemon) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the real daemon
+        disable_nagle_algorithm = True  # headers and body go in two writes
+
+        def setup(self) -> None:
+            super().setup()
+            with daemon.lock:
+                daemon.connections += 1
+                self.number = daemon.connections
+
+        def answer(self) -> None:
+            target = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            seen = Seen(
+                self.command,
+                target.path,
+                parse_qs(target.query),
+                self.headers,
+                self.rfile.read(length),
+                self.number,
+            )
+            daemon.seen.append(seen)
+            answer = daemon.reply(seen)
+            daemon.stopping.wait(answer.delay)
+            if answer.silent:
+                self.close_connection = True
+                return
+            body = answer.body if answer.json is None else json.dumps(answer.json).encode()
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            if answer.close:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = answer.close or answer.hang_up
+
+        do_GET = do_POST = do_PUT = do_DELETE = answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+class Server(ThreadingHTTPServer):
+    daemon: Daemon
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.daemon.hung_up.set()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (the timeout test) is not the server's failure
+
+
+@pytest.fixture
+def daemon() -> Iterator[Daemon]:
+    state = Daemon()
+    server = Server(("127.0.0.1", 0), handler_for(state))
+    server.daemon = state
+    state.address = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield state
+    state.stopping.set()
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_push_posts_the_event_and_returns_the_stored_one(daemon: Daemon) -> None:
+    daemon.reply = lambda seen: Answer(201, json=EVENT)
+
+    with Client(daemon.address, token="sekrit") as client:
         event = client.events.push("user:create", {"username": "ada"}, idempotency_key="k1")
 
     assert event == Event.model_validate(EVENT)
-    (request,) = requests
-    assert (request.method, str(request.url)) == ("POST", "http://daemon.test:7070/api/v1/events")
-    assert json.loads(request.content) == {
+    (request,) = daemon.seen
+    assert (request.method, request.path) == ("POST", "/api/v1/events")
+    assert request.json() == {
         "key": "user:create",
         "data": {"username": "ada"},
         "idempotency_key": "k1",
     }
+    assert request.body == b'{"key":"user:create","data":{"username":"ada"},"idempotency_key":"k1"}'
     assert request.headers["Authorization"] == "Bearer sekrit"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Accept"] == "application/json"
 
 
 def test_push_without_data_sends_an_empty_object_and_no_token_sends_no_header(
-    monkeypatch: pytest.MonkeyPatch,
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HATCHET_TOKEN", raising=False)
-    requests: list[httpx.Request] = []
+    daemon.reply = lambda seen: Answer(201, json=EVENT)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return httpx.Response(201, json=EVENT)
+    with Client(daemon.address) as client:
+        client.events.push("user:create")
 
-    client_with(handler).events.push("user:create")
-
-    assert json.loads(requests[0].content) == {
-        "key": "user:create",
-        "data": {},
-        "idempotency_key": None,
-    }
-    assert "Authorization" not in requests[0].headers
+    assert daemon.seen[0].json() == {"key": "user:create", "data": {}, "idempotency_key": None}
+    assert "Authorization" not in daemon.seen[0].headers
 
 
-def test_get_reads_an_event_from_its_detail_and_a_run_by_id() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == f"/api/v1/events/{EVENT['id']}":
-            return httpx.Response(200, json={"event": EVENT, "runs": [RUN["run"]]})
-        if request.url.raw_path == b"/api/v1/runs/run%2F1":
-            return httpx.Response(200, json=RUN)
-        return httpx.Response(404, json={"error": {"code": "not_found", "message": "no"}})
+def test_get_reads_an_event_from_its_detail_and_a_run_by_id(daemon: Daemon) -> None:
+    def reply(seen: Seen) -> Answer:
+        if seen.path == f"/api/v1/events/{EVENT['id']}":
+            return Answer(200, json={"event": EVENT, "runs": [RUN["run"]]})
+        if seen.path == "/api/v1/runs/run%2F1":
+            return Answer(200, json=RUN)
+        return Answer(404, json={"error": {"code": "not_found", "message": "no"}})
 
-    client = client_with(handler)
+    daemon.reply = reply
 
-    assert client.events.get(str(EVENT["id"])) == Event.model_validate(EVENT)
-    assert client.runs.get("run/1") == RunTrace.model_validate(RUN)  # ids are quoted
+    with Client(daemon.address) as client:
+        assert client.events.get(str(EVENT["id"])) == Event.model_validate(EVENT)
+        assert client.runs.get("run/1") == RunTrace.model_validate(RUN)  # ids are quoted
 
 
-def test_an_error_answer_raises_hatchet_error_with_the_daemons_code_and_message() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        error = {"code": "idempotency_conflict", "message": "key k1 was used with other data"}
-        return httpx.Response(409, json={"error": error})
+def test_an_error_answer_raises_hatchet_error_with_the_daemons_code_and_message(
+    daemon: Daemon,
+) -> None:
+    error = {"code": "idempotency_conflict", "message": "key k1 was used with other data"}
+    daemon.reply = lambda seen: Answer(409, json={"error": error})
 
-    with pytest.raises(HatchetError) as caught:
-        client_with(handler).events.push("user:create", {"a": 1}, idempotency_key="k1")
+    with Client(daemon.address) as client, pytest.raises(HatchetError) as caught:
+        client.events.push("user:create", {"a": 1}, idempotency_key="k1")
 
-    error = caught.value
-    assert (error.status, error.code, error.message) == (
+    assert (caught.value.status, caught.value.code, caught.value.message) == (
         409,
         "idempotency_conflict",
         "key k1 was used with other data",
     )
-    assert str(error) == "key k1 was used with other data (idempotency_conflict, HTTP 409)"
+    assert str(caught.value) == "key k1 was used with other data (idempotency_conflict, HTTP 409)"
 
 
-def test_an_error_that_is_not_the_daemons_json_is_summarised() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(502, text="<html>\n  <body>Bad gateway</body>\n</html>")
+def test_an_error_that_is_not_the_daemons_json_is_summarised(daemon: Daemon) -> None:
+    daemon.reply = lambda seen: Answer(502, body=b"<html>\n  <body>Bad gateway</body>\n</html>")
 
-    with pytest.raises(HatchetError) as caught:
-        client_with(handler).events.get("e1")
+    with Client(daemon.address) as client, pytest.raises(HatchetError) as caught:
+        client.events.get("e1")
 
     assert (caught.value.status, caught.value.code, caught.value.message) == (
         502,
         "http_502",
         "<html> <body>Bad gateway</body> </html>",
     )
+
+
+def test_an_error_without_a_body_is_summarised_by_its_reason_phrase(daemon: Daemon) -> None:
+    daemon.reply = lambda seen: Answer(503)
+
+    with Client(daemon.address) as client, pytest.raises(HatchetError) as caught:
+        client.events.get("e1")
+
+    assert (caught.value.code, caught.value.message) == ("http_503", "Service Unavailable")
 
 
 def test_a_daemon_that_is_not_running_is_reported_as_unreachable() -> None:
@@ -146,28 +261,126 @@ def test_a_daemon_that_is_not_running_is_reported_as_unreachable() -> None:
     assert caught.value.address == address
     assert str(caught.value).startswith(f"cannot reach the hatchet daemon at {address} (")
     assert str(caught.value).endswith("); start it with `hatchetd`, or point HATCHET_ADDRESS at it")
+    assert "Connection refused" in caught.value.reason
 
 
-def test_a_timeout_is_reported_as_unreachable() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("timed out", request=request)
+def test_a_timeout_is_reported_as_unreachable(daemon: Daemon) -> None:
+    daemon.reply = lambda seen: Answer(200, json=RUN, delay=5)
 
-    with pytest.raises(DaemonUnreachable, match=r"\(no answer within 2\.5 s\)"):
-        client_with(handler, timeout=2.5).runs.get("r1")
+    with Client(daemon.address, timeout=0.2) as client:
+        with pytest.raises(DaemonUnreachable, match=r"\(no answer within 0\.2 s\)"):
+            client.runs.get("r1")
+        # The late answer is not taken for the next request's: that one goes on a new connection.
+        daemon.reply = lambda seen: Answer(200, json=RUN)
+        assert client.runs.get("r2") == RunTrace.model_validate(RUN)
+
+    assert [seen.connection for seen in daemon.seen] == [1, 2]
 
 
-def test_address_and_token_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HATCHET_ADDRESS", "http://10.1.2.3:7171/")
+def test_address_and_token_come_from_the_environment(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HATCHET_ADDRESS", daemon.address + "/")
     monkeypatch.setenv("HATCHET_TOKEN", "from-env")
-    seen: list[httpx.Request] = []
+    daemon.reply = lambda seen: Answer(201, json=EVENT)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json=EVENT)
+    with Client() as client:
+        client.events.push("user:create")
 
-    client = Client(transport=httpx.MockTransport(handler))
-    client.events.push("user:create")
+    assert client.address == daemon.address
+    assert daemon.seen[0].path == "/api/v1/events"
+    assert daemon.seen[0].headers["Authorization"] == "Bearer from-env"
 
-    assert client.address == "http://10.1.2.3:7171"
-    assert str(seen[0].url) == "http://10.1.2.3:7171/api/v1/events"
-    assert seen[0].headers["Authorization"] == "Bearer from-env"
+
+def test_an_address_without_a_scheme_is_http_and_its_path_prefixes_every_request(
+    daemon: Daemon,
+) -> None:
+    address = daemon.address.removeprefix("http://") + "/hatchet/"
+
+    with Client(address) as client:
+        client.request("GET", "/api/v1/status")
+
+    assert client.address == f"{daemon.address}/hatchet"
+    assert daemon.seen[0].path == "/hatchet/api/v1/status"
+
+
+def test_requests_share_one_keep_alive_connection(daemon: Daemon) -> None:
+    with Client(daemon.address) as client:
+        client.request("GET", "/api/v1/status")
+        client.request("POST", "/api/v1/events", json={"key": "a"})
+        client.request("GET", "/api/v1/status")
+
+    assert [seen.connection for seen in daemon.seen] == [1, 1, 1]
+    assert daemon.connections == 1
+
+
+def test_a_connection_the_daemon_closes_is_reopened_for_the_next_request(daemon: Daemon) -> None:
+    daemon.reply = lambda seen: Answer(200, json={"n": len(daemon.seen)}, close=True)
+
+    with Client(daemon.address) as client:
+        assert client.request("GET", "/api/v1/status") == {"n": 1}
+        assert client.request("GET", "/api/v1/status") == {"n": 2}
+
+    assert [seen.connection for seen in daemon.seen] == [1, 2]
+
+
+def test_a_request_on_a_connection_closed_while_idle_is_sent_again_once(daemon: Daemon) -> None:
+    daemon.reply = lambda seen: Answer(201, json=EVENT, hang_up=len(daemon.seen) == 1)
+
+    with Client(daemon.address) as client:
+        client.events.push("user:create")
+        assert daemon.hung_up.wait(5)  # the daemon closed it, without `Connection: close`
+        client.events.push("user:create")
+
+    assert [(seen.method, seen.connection) for seen in daemon.seen] == [("POST", 1), ("POST", 2)]
+
+
+def test_a_fresh_connection_closed_without_an_answer_is_not_retried(daemon: Daemon) -> None:
+    daemon.reply = lambda seen: Answer(silent=True)
+
+    with Client(daemon.address) as client, pytest.raises(DaemonUnreachable) as caught:
+        client.events.push("user:create")
+
+    assert caught.value.reason == "Remote end closed connection without response"
+    assert len(daemon.seen) == 1  # a push is never sent twice unless its first copy was lost
+
+
+def test_query_params_drop_none_and_repeat_lists(daemon: Daemon) -> None:
+    daemon.reply = lambda seen: Answer(200, json={"items": [], "next_cursor": None})
+
+    with Client(daemon.address) as client:
+        client.request(
+            "GET",
+            "/api/v1/runs",
+            params={"status": ["FAILED", "RUNNING"], "cursor": None, "limit": 5, "all": True},
+        )
+        client.runs.list(statuses=["QUEUED", "CANCELLED"], workflow="sign up")
+
+    assert daemon.seen[0].query == {
+        "status": ["FAILED", "RUNNING"],
+        "limit": ["5"],
+        "all": ["true"],
+    }
+    assert daemon.seen[1].query == {
+        "workflow": ["sign up"],
+        "status": ["QUEUED", "CANCELLED"],
+        "limit": ["50"],
+    }
+
+
+def test_unicode_goes_as_utf8_json_and_comes_back(daemon: Daemon) -> None:
+    data = {"name": "Zoë Ångström", "greeting": "こんにちは 👋"}
+    daemon.reply = lambda seen: Answer(200, body=seen.body)  # an echo
+
+    with Client(daemon.address) as client:
+        assert client.request("POST", "/echo", json=data) == data
+
+    assert "Zoë Ångström".encode() in daemon.seen[0].body  # UTF-8, not \\u escapes
+
+
+def test_an_https_address_uses_tls() -> None:
+    with Client("https://daemon.example:7443") as tls, Client("daemon.example") as plain:
+        assert type(tls._http.connection) is HTTPSConnection
+        assert (tls._http.connection.host, tls._http.connection.port) == ("daemon.example", 7443)
+        assert type(plain._http.connection) is HTTPConnection
+        assert plain._http.connection.port == 80
