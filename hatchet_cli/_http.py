@@ -7,7 +7,10 @@ The standard library's `http.client` is enough for JSON requests to one daemon a
 
 from __future__ import annotations
 
+import contextlib
 import json as jsonlib
+import socket
+from collections.abc import Iterator
 from http import HTTPStatus
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from typing import Any
@@ -58,6 +61,14 @@ class DaemonUnreachable(Exception):
         )
 
 
+class ChangesLost(Exception):
+    """A change stream's reader fell so far behind that the daemon cut it off."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__(f"the change stream of {address} cut this reader off: it fell behind")
+
+
 class Transport:
     """JSON requests to the daemon at `address` (`http://` or `https://`, maybe with a path
     prefix), each bounded by `timeout` seconds. One thread at a time."""
@@ -75,9 +86,17 @@ class Transport:
         # Constructing it opens nothing: it connects at the first request, and again after the
         # server closed the connection (a `Connection: close` answer, an error).
         self.connection = connection_class(parts.hostname or "", parts.port, timeout=timeout)
+        self.streams: set[HTTPConnection] = set()
+        """Open change streams, which `close()` ends even while another thread reads them."""
 
     def close(self) -> None:
         self.connection.close()
+        for stream in list(self.streams):
+            if stream.sock is not None:
+                # shutdown, not just close: it wakes a thread blocked reading the socket.
+                with contextlib.suppress(OSError):
+                    stream.sock.shutdown(socket.SHUT_RDWR)
+            stream.close()
 
     def request(
         self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
@@ -133,6 +152,49 @@ class Transport:
             # (after a timeout, the late answer would otherwise be read as the next one's).
             self.connection.close()
             raise
+
+
+def stream_events(
+    transport: Transport, path: str, params: dict[str, Any] | None = None, *, idle: float = 30.0
+) -> Iterator[tuple[str, str]]:
+    """Read a Server-Sent Events stream: ("open", "") once the server accepted it, then (event
+    name, data) for each event, until the server ends it. Uses a connection of its own, which
+    `transport.close()` also closes; `idle` seconds without a byte (the daemon sends a comment
+    every 10) mean the daemon is gone: `DaemonUnreachable`."""
+    parts = urlsplit(transport.address)
+    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+    connection = connection_class(parts.hostname or "", parts.port, timeout=idle)
+    transport.streams.add(connection)
+    target = quote(transport.prefix + path, safe=_TARGET_SAFE)
+    query = {name: _param(value) for name, value in (params or {}).items() if value is not None}
+    if query:
+        target += "?" + urlencode(query, doseq=True)
+    headers = {**transport.headers, "Accept": "text/event-stream"}
+    try:
+        connection.request("GET", target, headers=headers)
+        response = connection.getresponse()
+        if response.status >= 400:
+            body = response.read()
+            raise HatchetError.from_response(status=response.status, body=body)
+        yield "open", ""  # subscribed: what is committed from now on will come
+        name, data = "message", list[str]()
+        while line := response.readline():
+            text = line.decode().rstrip("\r\n")
+            if not text:  # a blank line ends an event
+                if data:
+                    yield name, "\n".join(data)
+                name, data = "message", []
+            elif text.startswith("event:"):
+                name = text[6:].strip()
+            elif text.startswith("data:"):
+                data.append(text[5:].lstrip())
+    except TimeoutError:
+        raise DaemonUnreachable(transport.address, f"silent for {idle} s") from None
+    except (OSError, HTTPException) as exc:
+        raise DaemonUnreachable(transport.address, str(exc) or type(exc).__name__) from None
+    finally:
+        transport.streams.discard(connection)
+        connection.close()
 
 
 def _param(value: Any) -> Any:

@@ -15,14 +15,21 @@ an error) or `DaemonUnreachable` (it did not answer at all).
 from __future__ import annotations
 
 import builtins
+import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from hatchet_cli._http import DaemonUnreachable, HatchetError, Transport
+from hatchet_cli._http import (
+    ChangesLost,
+    DaemonUnreachable,
+    HatchetError,
+    Transport,
+    stream_events,
+)
 
 # The models are imported when a call needs them, not with this module: a CLI command that only
 # passes the daemon's JSON on (`hatchet events push -o id`) starts without loading pydantic.
@@ -43,7 +50,13 @@ if TYPE_CHECKING:
     from hatchetd.contracts.runs import RunTrace, StepLog
     from hatchetd.contracts.workflows import WorkflowVersion
 
-__all__ = ["DEFAULT_ADDRESS", "Client", "DaemonUnreachable", "HatchetError"]
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "ChangesLost",
+    "Client",
+    "DaemonUnreachable",
+    "HatchetError",
+]
 
 DEFAULT_ADDRESS = "http://127.0.0.1:7070"
 """Where the daemon listens unless `address=` or `HATCHET_ADDRESS` says otherwise."""
@@ -110,6 +123,35 @@ class Client:
         `params` become the query string; `None` values are left out, lists repeat the name.
         """
         return self._http.request(method, path, json=json, params=params)
+
+    def changes(
+        self,
+        *,
+        kinds: Iterable[str] = (),
+        run_id: str | None = None,
+        on_open: Callable[[], None] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every write the daemon commits from now on, as `Change` documents, as it commits them
+        (`GET /api/v1/changes`); blocks between changes. Filter by `kinds` (`event`, `run`,
+        `job_run`, `step_run`, `worker`, `workflow`) and by `run_id` (a unique prefix will do).
+
+        Ends when the daemon shuts down; raises `ChangesLost` when this reader fell behind (read
+        the state again, then subscribe again) and `DaemonUnreachable` when the daemon went away.
+        `on_open()` is called once the daemon has accepted the subscription: changes committed
+        after that are not missed (read the state then, not before).
+        """
+        params = {"kind": list(kinds) or None, "run_id": run_id}
+        for name, data in stream_events(self._http, "/api/v1/changes", params):
+            if name == "open":
+                if on_open is not None:
+                    on_open()
+            elif name == "change":
+                change: dict[str, Any] = json.loads(data)
+                yield change
+            elif name == "lagged":
+                raise ChangesLost(self.address)
+            elif name == "end":
+                return
 
 
 class Events:

@@ -3,9 +3,7 @@ workers in threads; the exit code says whether they all succeeded."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,36 +12,23 @@ import pytest
 
 from hatchet_cli.sdk import Context, Worker
 from tests.cli.conftest import Hatchet, normalise
+from tests.live import run_worker
 
 SIGNUP = '{"user": {"firstName": "Ada", "email": "ada@example.com"}}'
-ACTIONS = ("sandbox:create", "postmark:email-from-template", "newsletter:add-user")
 
 
 @pytest.fixture
 def failing_worker(hatchet: Hatchet) -> Iterator[Worker]:
     """A real SDK worker serving the sign-up workflow's actions, where creating the sandbox
     always raises (and the step has no retries), so every sign-up run fails."""
-    worker = Worker("failing-worker", slots=4, address=hatchet.address, shutdown_timeout=5)
 
     def act(input: Any, ctx: Context) -> Any:
         if ctx.action == "sandbox:create":
             raise RuntimeError("the sandbox provider is down")
         return input
 
-    for action in ACTIONS:
-        worker.register_action(action, act)
-    thread = threading.Thread(target=lambda: asyncio.run(worker.arun()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while worker.worker_id is None:
-        assert thread.is_alive(), "the worker stopped while connecting"
-        assert time.monotonic() < deadline, "the worker did not register within 10 s"
-        time.sleep(0.01)
-    try:
+    with run_worker(hatchet.address, act, name="failing-worker") as worker:
         yield worker
-    finally:
-        worker.stop()
-        thread.join(10)
 
 
 def test_wait_prints_the_event_then_its_runs_once_they_succeeded(

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from hatchet_cli.cli import reference
 from hatchet_cli.cli.json_shapes import COMMAND_SHAPES, Shape, command_of
 from hatchet_cli.sdk import Worker
-from tests.cli.conftest import ROOT, Hatchet
+from tests.cli.conftest import Hatchet
+from tests.live import ROOT
 
 
 def test_the_command_reference_in_docs_is_current() -> None:

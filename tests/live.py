@@ -1,0 +1,102 @@
+"""A real daemon and a real worker inside the test process, for tests of its clients.
+
+`serve_daemon()` runs the app of `hatchetd` with uvicorn on a free port in a thread (the real
+store, engine, runtime and watcher; only the process is shared); `run_worker()` runs a real SDK
+`Worker` in a thread against it. The CLI and TUI tests drive them over real sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from hatchet_cli.sdk import Context, Worker
+from hatchetd.api import create_app
+from hatchetd.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SIGN_UP_ACTIONS = ("sandbox:create", "postmark:email-from-template", "newsletter:add-user")
+
+
+def free_port() -> int:
+    """A port the OS gave out and took back: nothing listens on it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@contextmanager
+def serve_daemon(directory: Path, *, workflows: Iterable[Path] = ()) -> Iterator[str]:
+    """The daemon's app serving `directory/.hatchet` (with the sign-up workflow, plus
+    `workflows`) from `directory/.hatchetd/hatchet.db`; yields its address."""
+    folder = directory / ".hatchet"
+    folder.mkdir(exist_ok=True)
+    for source in (ROOT / ".hatchet/post-user-sign-up.yaml", *workflows):
+        shutil.copy(source, folder)
+    settings = Settings(
+        folder=folder,
+        database_url=f"sqlite:///{directory / '.hatchetd' / 'hatchet.db'}",
+        host="127.0.0.1",
+        port=0,
+        token=None,
+        heartbeat_interval=5.0,
+    )
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "hatchetd stopped while starting"
+        assert time.monotonic() < deadline, "hatchetd did not start within 10 s"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def echo_and_log(input: Any, ctx: Context) -> Any:
+    """An action that logs a line and returns its input."""
+    ctx.log(f"ran {ctx.action}")
+    return input
+
+
+@contextmanager
+def run_worker(
+    address: str,
+    act: Callable[[Any, Context], Any] = echo_and_log,
+    *,
+    actions: Iterable[str] = SIGN_UP_ACTIONS,
+    name: str = "test-worker",
+) -> Iterator[Worker]:
+    """A real SDK worker serving `actions` with `act`, registered before this yields."""
+    worker = Worker(name, slots=4, address=address, shutdown_timeout=5)
+    for action in actions:
+        worker.register_action(action, act)
+    thread = threading.Thread(target=lambda: asyncio.run(worker.arun()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while worker.worker_id is None:
+        assert thread.is_alive(), "the worker stopped while connecting"
+        assert time.monotonic() < deadline, "the worker did not register within 10 s"
+        time.sleep(0.01)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(10)
