@@ -91,7 +91,8 @@ class Transport:
 
     def close(self) -> None:
         self.connection.close()
-        for stream in list(self.streams):
+        streams, self.streams = list(self.streams), set()
+        for stream in streams:
             if stream.sock is not None:
                 # shutdown, not just close: it wakes a thread blocked reading the socket.
                 with contextlib.suppress(OSError):
@@ -188,10 +189,16 @@ def stream_events(
                 name = text[6:].strip()
             elif text.startswith("data:"):
                 data.append(text[5:].lstrip())
-    except TimeoutError:
-        raise DaemonUnreachable(transport.address, f"silent for {idle} s") from None
-    except (OSError, HTTPException) as exc:
-        raise DaemonUnreachable(transport.address, str(exc) or type(exc).__name__) from None
+    except Exception as exc:
+        if connection not in transport.streams:
+            # `close()` ended it from another thread, mid-read: whatever http.client raised
+            # then (a short chunk, a vanished file) is the end of the stream, not a failure.
+            return
+        if isinstance(exc, TimeoutError):
+            raise DaemonUnreachable(transport.address, f"silent for {idle} s") from None
+        if isinstance(exc, OSError | HTTPException):
+            raise DaemonUnreachable(transport.address, str(exc) or type(exc).__name__) from None
+        raise
     finally:
         transport.streams.discard(connection)
         connection.close()

@@ -76,8 +76,9 @@ class Client:
     ) -> None:
         chosen = address or os.environ.get("HATCHET_ADDRESS") or DEFAULT_ADDRESS
         self.address = (chosen if "://" in chosen else f"http://{chosen}").rstrip("/")
-        token = token or os.environ.get("HATCHET_TOKEN") or None
-        self._http = Transport(self.address, token=token, timeout=timeout)
+        self.token = token or os.environ.get("HATCHET_TOKEN") or None
+        """The bearer token sent, if any (for a second client of the same daemon)."""
+        self._http = Transport(self.address, token=self.token, timeout=timeout)
         self.events = Events(self)
         """Push and read events."""
         self.runs = Runs(self)

@@ -1,13 +1,15 @@
 """Following a run as it happens: `hatchet runs show --watch` and `hatchet runs logs --follow`.
 
-Both read the run by polling the daemon. The polling is confined to `trace_changes` and
-`log_batches`, the one place to swap for a change stream when the daemon offers one; what the
-commands draw only sees the traces and log lines those yield.
+`--watch` rereads the run whenever the daemon's change stream says it changed (and every few
+seconds regardless, in case the stream is down); `--follow` polls, since log lines are not in
+the stream. Only `trace_changes` and `log_batches` know how; what the commands draw only sees
+the traces and log lines those yield.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -36,25 +38,69 @@ __all__ = [
 ]
 
 POLL_INTERVAL = 0.4
-"""Seconds between two reads of a run: live enough for people, a trickle of local requests."""
+"""Seconds between two reads of a run's logs: live enough for people, a trickle of requests."""
+WATCH_FALLBACK = 2.0
+"""Seconds between two reads of a watched run when the change stream says nothing."""
 
 
 def trace_changes(
-    client: Client, run_id: str, *, interval: float = POLL_INTERVAL
+    client: Client, run_id: str, *, interval: float = WATCH_FALLBACK
 ) -> Iterator[RunTrace]:
     """The run's trace now, then each time it differs from the last one, until (and including)
-    a final one."""
+    a final one: reread as soon as the change stream reports a change to the run, else every
+    `interval` seconds."""
     previous: RunTrace | None = None
-    while True:
-        trace = client.runs.get(run_id)
-        # The full id from now on: a prefix that is unique now may not stay so as runs are added.
-        run_id = trace.run.id
-        if trace != previous:
-            yield trace
-            previous = trace
-        if trace.run.status.is_final:
-            return
-        time.sleep(interval)
+    nudges: _Nudges | None = None
+    try:
+        while True:
+            trace = client.runs.get(run_id)
+            # The full id from now on: a prefix unique now may not stay so as runs are added.
+            run_id = trace.run.id
+            if trace != previous:
+                yield trace
+                previous = trace
+            if trace.run.status.is_final:
+                return
+            if nudges is None:
+                nudges = _Nudges(client, run_id)
+            nudges.wait(interval)
+    finally:
+        if nudges is not None:
+            nudges.close()
+
+
+class _Nudges:
+    """A thread following the change stream for one run: `wait()` returns early once the run,
+    one of its jobs or steps changed, or once the stream is open (whatever changed between the
+    first read and the subscription is then read too)."""
+
+    def __init__(self, client: Client, run_id: str) -> None:
+        from hatchet_cli.client import Client
+
+        self._event = threading.Event()
+        self._stream = Client(client.address, client.token)
+        self._thread = threading.Thread(target=self._follow, args=(run_id,), daemon=True)
+        self._thread.start()
+
+    def _follow(self, run_id: str) -> None:
+        from hatchet_cli.client import ChangesLost, DaemonUnreachable, HatchetError
+
+        kinds = ("run", "job_run", "step_run")
+        try:
+            for _change in self._stream.changes(
+                kinds=kinds, run_id=run_id, on_open=self._event.set
+            ):
+                self._event.set()
+        except (ChangesLost, DaemonUnreachable, HatchetError):
+            pass  # the timed rereads carry on without the stream
+
+    def wait(self, timeout: float) -> None:
+        self._event.wait(timeout)
+        self._event.clear()
+
+    def close(self) -> None:
+        self._stream.close()  # ends the stream even mid-read; the thread returns
+        self._thread.join(2)
 
 
 def log_batches(
