@@ -46,6 +46,7 @@ check: lint types contracts test
 
 docs: $(STAMP)
 	$(BIN)/python -m hatchet_cli.cli.reference
+	cp tests/tui/__snapshots__/*/*.svg docs/tui/
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from hatchet_cli import __version__
-from hatchet_cli.cli import completion, events, runs, status, workers, workflows
+from hatchet_cli.cli import completion, events, runs, status, tui, workers, workflows
 from hatchet_cli.cli.connection import DEFAULT_ADDRESS, Connection
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(workers.app, name="workers")
 app.command(name="status", help=status.STATUS_HELP)(status.status)
+app.command(name="tui", help=tui.TUI_HELP)(tui.tui)
 app.command(name="completion", help=completion.COMPLETION_HELP)(completion.completion)
 
 

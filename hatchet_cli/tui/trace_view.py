@@ -1,0 +1,296 @@
+"""The trace view: one run's job runs and step runs as a tree, each with its waterfall bar on
+the run's time axis, and the selected step in full below.
+
+Live while the run is in progress: every change of the stream that belongs to the run rereads
+the trace whole (a trace is small; rereading is simpler than patching it), at most ten times a
+second, and a clock tick once a second stretches the bars of what is still open. `c` cancels
+the run after a confirmation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.widgets import Tree
+
+from hatchet_cli.cli.connection import short
+from hatchet_cli.cli.runs_waterfall import waterfall
+from hatchet_cli.client import DaemonUnreachable, HatchetError
+from hatchet_cli.tui.confirm import ConfirmScreen
+from hatchet_cli.tui.link import DaemonLink
+from hatchet_cli.tui.step_detail import StepDetail
+from hatchet_cli.tui.view import View
+from hatchet_cli.tui.waterfall_bar import bar_text, duration, status_text
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.runs import RunTrace, StepLog
+
+__all__ = ["TraceView"]
+
+RELOAD_DELAY = 0.1
+"""Changes arriving within this many seconds of each other cause one reread of the trace."""
+BAR_WIDTH = 24
+
+
+@dataclass(frozen=True)
+class Node:
+    """What a line of the tree stands for."""
+
+    kind: str
+    """`run`, `job` or `step`."""
+    id: str
+
+
+class TraceView(View):
+    """One run as a tree of job runs and step runs with their timings."""
+
+    TITLE = "Trace"
+    KEY = "5"
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("c", "cancel_run", "Cancel run")]
+
+    DEFAULT_CSS = """
+    TraceView { height: 1fr; }
+    TraceView Tree { height: 1fr; min-height: 5; }
+    """
+
+    def __init__(self, link: DaemonLink, *, id: str | None = None) -> None:
+        super().__init__(link, id=id)
+        self.run_id: str | None = None
+        """The run shown (as asked for: a unique prefix will do until the trace is read)."""
+        self.trace: RunTrace | None = None
+        """The trace shown."""
+        self.logs: list[StepLog] = []
+        """Every line the run's steps logged."""
+        self.now: datetime | None = None
+        """The time the axis of an unfinished run ends at; None: the clock."""
+        self._generation = 0
+        self._reload_timer: Timer | None = None
+        self._tree_shape: list[Node] = []
+        self._tree_nodes: dict[Node, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        tree: Tree[Node] = Tree("no run shown: choose one in the runs view", id="trace-tree")
+        tree.guide_depth = 4
+        yield tree
+        yield StepDetail(id="step-detail")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    @property
+    def trace_tree(self) -> Tree[Node]:
+        return self.query_one("#trace-tree", Tree)
+
+    @property
+    def detail(self) -> StepDetail:
+        return self.query_one(StepDetail)
+
+    # Loading.
+
+    def show_run(self, run_id: str) -> None:
+        """Show this run (read it from the daemon)."""
+        if self.trace is not None and self.trace.run.id != run_id:
+            self.trace, self.logs, self._tree_shape, self._tree_nodes = None, [], [], {}
+            self.trace_tree.clear()
+            self.detail.clear()
+        self.run_id = run_id
+        self.reload()
+
+    def reload(self) -> None:
+        if self.run_id is None:
+            return
+        self._generation += 1
+        self._load(self._generation, self.run_id)
+
+    @work(thread=True, group="trace-load")
+    def _load(self, generation: int, run_id: str) -> None:
+        try:
+            trace = self.link.call(lambda c: c.runs.get(run_id))
+            logs = self.link.call(lambda c: c.runs.logs(trace.run.id))
+        except (DaemonUnreachable, HatchetError) as exc:
+            self.app.call_from_thread(
+                self.notify, f"Could not read run {run_id}: {exc}", severity="error"
+            )
+            return
+        # A later reread may finish first: only the newest is shown.
+        if generation == self._generation:
+            self.app.call_from_thread(self.show_trace, trace, None, logs)
+
+    def apply_change(self, change: dict[str, Any]) -> None:
+        """A change to the shown run (itself, a job run or a step run) rereads the trace soon."""
+        if self.run_id is None or change.get("kind") not in {"run", "job_run", "step_run"}:
+            return
+        shown = self.trace.run.id if self.trace is not None else self.run_id
+        if not str(change.get("run_id") or "").startswith(shown):
+            return
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)
+
+    def _reload_now(self) -> None:
+        self._reload_timer = None
+        self.reload()
+
+    def _tick(self) -> None:
+        if self.trace is not None and not self.trace.run.status.is_final and self.now is None:
+            self.show_trace(self.trace, None, self.logs)
+
+    # Display.
+
+    def show_trace(
+        self, trace: RunTrace, now: datetime | None = None, logs: list[StepLog] | None = None
+    ) -> None:
+        """Draw `trace` with its bars up to `now` (None: the clock, or the fixed `self.now`)."""
+        if now is not None:
+            self.now = now
+        moment = self.now or datetime.now(UTC)
+        self.trace, self.run_id = trace, trace.run.id
+        if logs is not None:
+            self.logs = logs
+        run = trace.run
+        bars = waterfall(trace, moment, BAR_WIDTH)
+        # The bars line up: jobs sit one guide (4 cells) plus their toggle (2) in, steps two guides.
+        names = [len(j.job_run.job_name) + 6 for j in trace.jobs]
+        names += [len(s.step_id) + 8 for j in trace.jobs for s in j.step_runs]
+        column = max(names, default=0)
+        root_label = Text.assemble(
+            ("run ", "bold"),
+            short(run.id),
+            "  ",
+            (run.workflow_name, "bold"),
+            "  ",
+            status_text(run.status.value),
+            f"  took {duration(run.started_at, run.finished_at, moment)}",
+            ("   ░ queued  █ running", "dim"),
+        )
+        labels: list[tuple[Node, Text]] = [(Node("run", run.id), root_label)]
+        for job in trace.jobs:
+            job_run = job.job_run
+            labels.append(
+                (
+                    Node("job", job_run.id),
+                    Text.assemble(
+                        (job_run.job_name.ljust(column - 6), "bold"),
+                        "  ",
+                        bar_text(bars[job_run.id], job_run.status.value),
+                        "  ",
+                        status_text(job_run.status.value),
+                        f"  {duration(job_run.started_at, job_run.finished_at, moment)}",
+                    ),
+                )
+            )
+            for step in job.step_runs:
+                labels.append(
+                    (
+                        Node("step", step.id),
+                        Text.assemble(
+                            step.step_id.ljust(column - 8),
+                            "  ",
+                            bar_text(bars[step.id], step.status.value),
+                            "  ",
+                            status_text(step.status.value),
+                            f"  #{step.attempt}  {short(step.worker_id)}  ",
+                            duration(step.started_at, step.finished_at, moment),
+                        ),
+                    )
+                )
+        shape = [node for node, _ in labels]
+        if shape == self._tree_shape:
+            for node, label in labels:
+                self._tree_nodes[node].set_label(label)
+        else:
+            self._build(trace, dict(labels))
+        self._show_detail()
+
+    def _build(self, trace: RunTrace, labels: dict[Node, Text]) -> None:
+        """Build the tree afresh, keeping the cursor on the same line."""
+        tree = self.trace_tree
+        selected = tree.cursor_node.data if tree.cursor_node is not None else None
+        tree.clear()
+        root_node = Node("run", trace.run.id)
+        tree.root.set_label(labels[root_node])
+        tree.root.data = root_node
+        self._tree_nodes = {root_node: tree.root}
+        for job in trace.jobs:
+            job_node = Node("job", job.job_run.id)
+            branch = tree.root.add(labels[job_node], data=job_node, expand=True)
+            self._tree_nodes[job_node] = branch
+            for step in job.step_runs:
+                step_node = Node("step", step.id)
+                self._tree_nodes[step_node] = branch.add_leaf(labels[step_node], data=step_node)
+        tree.root.expand()
+        self._tree_shape = list(labels)
+        if selected in self._tree_nodes:
+            tree.move_cursor(self._tree_nodes[selected], animate=False)
+
+    @on(Tree.NodeHighlighted, "#trace-tree")
+    @on(Tree.NodeSelected, "#trace-tree")
+    def _highlighted(self, event: Tree.NodeHighlighted[Node] | Tree.NodeSelected[Node]) -> None:
+        event.stop()
+        self._show_detail()
+
+    @property
+    def selected(self) -> Node | None:
+        """What the cursor is on."""
+        node = self.trace_tree.cursor_node
+        return node.data if node is not None else None
+
+    def _show_detail(self) -> None:
+        trace, selected = self.trace, self.selected
+        if trace is None or selected is None:
+            return
+        moment = self.now or datetime.now(UTC)
+        for job in trace.jobs:
+            if selected == Node("job", job.job_run.id):
+                self.detail.show_job(job.job_run, moment)
+                return
+            for step in job.step_runs:
+                if selected == Node("step", step.id):
+                    attempts = [s for s in job.step_runs if s.step_id == step.step_id]
+                    self.detail.show_step(step, attempts, self.logs, moment)
+                    return
+        self.detail.show_run(trace.run, moment)
+
+    # Cancelling.
+
+    def action_cancel_run(self) -> None:
+        """Ask, then cancel what is not final in the run."""
+        trace = self.trace
+        if trace is None:
+            self.notify("No run is shown.", severity="warning")
+            return
+        if trace.run.status.is_final:
+            self.notify(f"Run {short(trace.run.id)} is already {trace.run.status.value}.")
+            return
+        run_id = trace.run.id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._cancel(run_id)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Cancel run {short(run_id)} ({trace.run.workflow_name})?"), answered
+        )
+
+    @work(thread=True, group="trace-cancel")
+    def _cancel(self, run_id: str) -> None:
+        try:
+            trace = self.link.call(lambda c: c.runs.cancel(run_id))
+        except (DaemonUnreachable, HatchetError) as exc:
+            self.app.call_from_thread(
+                self.notify, f"Could not cancel run {short(run_id)}: {exc}", severity="error"
+            )
+            return
+        self.app.call_from_thread(self._cancelled, trace)
+
+    def _cancelled(self, trace: RunTrace) -> None:
+        self.notify(f"Run {short(trace.run.id)} is {trace.run.status.value}.")
+        if self.run_id == trace.run.id:
+            self.reload()

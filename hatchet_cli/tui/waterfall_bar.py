@@ -1,0 +1,54 @@
+"""Runs, job runs and step runs as coloured text: statuses, durations and waterfall bars.
+
+The cells come from the CLI's pure `waterfall` (`hatchet runs show` draws the same bars); this
+module only colours them for Textual, so a run looks the same in the terminal and in the TUI.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from hatchet_cli.cli.connection import took
+from hatchet_cli.cli.runs_waterfall import IDLE, QUEUED, Bar
+
+__all__ = ["STATUS_COLOURS", "bar_text", "duration", "status_text"]
+
+STATUS_COLOURS = {
+    "SUCCEEDED": "green",
+    "FAILED": "red",
+    "CANCELLED": "yellow",
+    "RUNNING": "cyan",
+    "ASSIGNED": "cyan",
+    "PENDING": "bright_black",
+    "PENDING_ASSIGNMENT": "bright_black",
+}
+"""The colour of each run, job run and step run status (the CLI's, plus grey for waiting)."""
+
+
+def status_text(status: str) -> Text:
+    """A status in its colour; FAILED in bold, so it stands out without colour too."""
+    colour = STATUS_COLOURS.get(status, "")
+    return Text(status, style=f"bold {colour}" if status == "FAILED" else colour)
+
+
+def duration(started: datetime | None, finished: datetime | None, now: datetime) -> str:
+    """How long something took (`4.0s`), or has been running so far (`3.2s…`); `-` if it has
+    not started."""
+    if started is None:
+        return "-"
+    if finished is None:
+        return took(started, max(now, started)) + "…"
+    return took(started, finished)
+
+
+def bar_text(bar: Bar, status: str) -> Text:
+    """A waterfall bar: idle and queued cells dim, running cells in the colour of `status`."""
+    text = Text()
+    for glyph, length in bar.segments():
+        if glyph in {IDLE, QUEUED}:
+            text.append(glyph * length, style="dim")
+        else:
+            text.append(glyph * length, style=STATUS_COLOURS.get(status, ""))
+    return text

@@ -1,0 +1,103 @@
+"""The workflows view: every workflow the daemon loaded, and every file that does not load.
+
+Each workflow with its version, triggers (event keys and crons), file and whether it is active;
+below, the reload errors (`file:line: what`) of the files that broke. The daemon announces new
+versions on the change stream; a file that breaks changes no workflow, so while this view is
+shown it also rereads the (small) workflow list every `RECHECK` seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Label, Static
+
+from hatchet_cli.tui.link import DaemonLink
+from hatchet_cli.tui.view import View
+
+RECHECK = 2.0
+"""Seconds between rereads of the workflow list while the view is shown."""
+
+
+class WorkflowsView(View):
+    """Workflows and reload errors."""
+
+    TITLE = "Workflows"
+    KEY = "3"
+
+    def __init__(self, link: DaemonLink, *, id: str | None = None) -> None:
+        super().__init__(link, id=id)
+        self.workflows: list[dict[str, Any]] = []
+        self.broken_files: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        table = DataTable[Any](id="workflows-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("name", "active", "version", "triggers", "file", "errors")
+        yield table
+        yield Label("Reload errors", classes="section-title")
+        yield Static("", id="workflow-errors")
+
+    def on_mount(self) -> None:
+        self.set_interval(RECHECK, self._recheck)
+
+    def _recheck(self) -> None:
+        if self.display and self.is_on_screen and getattr(self.app, "live", False):
+            self.reload()
+
+    def reload(self) -> None:
+        self._read()
+
+    @work(thread=True, group="workflows", exclusive=True, exit_on_error=False)
+    def _read(self) -> None:
+        try:
+            listing = self.link.call(lambda c: c.workflows.list())
+        except Exception:
+            return  # the connection state line says why
+        document = listing.model_dump(mode="json")
+        self.app.call_from_thread(self.show_workflows, document)
+
+    def show_workflows(self, listing: dict[str, Any]) -> None:
+        """Show a `WorkflowList` document (workflows and broken files)."""
+        workflows, broken = listing["workflows"], listing["broken_files"]
+        if (workflows, broken) == (self.workflows, self.broken_files):
+            return  # nothing new: keep the cursor and the scroll where they are
+        self.workflows, self.broken_files = workflows, broken
+        table = self.query_one("#workflows-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for workflow in workflows:
+            triggers = [*workflow["events"], *(f"cron {c}" for c in workflow["crons"])]
+            errors = workflow.get("errors", [])
+            table.add_row(
+                Text(workflow["name"], style="bold" if workflow["active"] else "dim"),
+                Text("yes", "green") if workflow["active"] else Text("no", "dim"),
+                workflow.get("version") or workflow["version_id"][:8],
+                ", ".join(triggers),
+                workflow["file"],
+                Text(str(len(errors)), "bold red") if errors else "",
+                key=workflow["name"],
+            )
+        if workflows:
+            table.move_cursor(row=min(cursor, len(workflows) - 1), animate=False)
+        lines = Text()
+        for item in broken:
+            for error in item["errors"]:
+                lines.append(
+                    error if error.startswith(item["file"]) else f"{item['file']}: {error}"
+                )
+                lines.append("\n")
+        for workflow in workflows:
+            for error in workflow.get("errors", []):
+                lines.append(f"{workflow['name']}: {error}\n", style="yellow")
+        if not lines.plain:
+            lines = Text("Every file loads.", style="green")
+        else:
+            lines.stylize("red", 0, len(lines.plain))
+        self.query_one("#workflow-errors", Static).update(lines)
+
+    def apply_change(self, change: dict[str, Any]) -> None:
+        if change["kind"] == "workflow":
+            self.reload()
