@@ -27,6 +27,9 @@ class Config:
     ingest_bulk_batch: int = 500
     reloads: int = 10
     help_runs: int = 5
+    tui_history: int = 100_000
+    """Events in the store when the TUI's first paint is timed."""
+    tui_opens: int = 3
     huey_workers: int = 4
     """huey consumer threads."""
     huey_delay: float = 0.001
@@ -45,5 +48,7 @@ QUICK = Config(
     ingest_bulk=5000,
     reloads=5,
     help_runs=3,
+    tui_history=20_000,
+    tui_opens=2,
     phase_timeout=45.0,
 )

@@ -47,6 +47,9 @@ class StoreView:
     def __init__(self, path: Path) -> None:
         self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
 
+    def events(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
     def runs_by_status(self) -> dict[str, int]:
         rows = self._conn.execute("SELECT status, count(*) FROM workflow_runs GROUP BY status")
         return dict(rows)
@@ -281,6 +284,22 @@ class Hatchet:
                 time.sleep(0.15)  # let the watcher go quiet: each save is a burst of its own
         return {"reload": summary_ms(samples)}
 
+    def tui_first_paint(self) -> dict[str, Any]:
+        """Open `hatchet tui` (headless, under Textual's test driver, in this process) on a
+        history of `tui_history` events: the time from starting the app until the events view
+        shows its first page."""
+        from bench.tui_probe import first_paint
+
+        missing = self.cfg.tui_history - self.store.events()
+        with self.client() as client:
+            while missing > 0:
+                n = min(missing, 1000)
+                events = [{"key": INGEST_KEY, "data": {"i": i}} for i in range(n)]
+                client.post("/api/v1/events/bulk", json={"events": events}).raise_for_status()
+                missing -= n
+        samples = [first_paint(self.address) for _ in range(self.cfg.tui_opens)]
+        return {"history": self.store.events(), "first_paint": summary_ms(samples)}
+
     def cli_push(self) -> dict[str, Any]:
         """Wall time of the `hatchet events push` console script against the running daemon:
         start-up, the push (a key no workflow matches), exit."""
@@ -324,6 +343,7 @@ def run(cfg: Config, directory: Path, log: Callable[[str], None]) -> dict[str, A
             ("ingest_bulk", lambda: hatchet.ingest(bulk=True)),
             ("hot_reload", hatchet.hot_reload),
             ("cli_push", hatchet.cli_push),
+            ("tui", hatchet.tui_first_paint),
         ):
             log(f"hatchet: {name}")
             elsewhere = Elsewhere([hatchet.daemon.service.pid, hatchet.worker.pid])

@@ -184,6 +184,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines.append(f"| `hatchet --help` p50 (bare `python -c pass`) | {help_ms} ({bare_ms}) | — |")
     push_ms = _num(_get(h, "cli_push", "push", "p50_ms"), " ms")
     lines.append(f"| `hatchet events push` p50, start to exit | {push_ms} | — |")
+    tui_ms = _num(_get(h, "tui", "first_paint", "p50_ms"), " ms")
+    history = _num(_get(h, "tui", "history"))
+    lines.append(f"| `hatchet tui` first paint p50, {history} events stored | {tui_ms} | — |")
     lines.append("")
     lines.append(
         f"Checkout {m.get('revision')}, huey {m.get('huey')}. "
