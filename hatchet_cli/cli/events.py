@@ -247,7 +247,14 @@ def show(
     event_id: Annotated[str, typer.Argument(metavar="ID", help="The event's id.")],
     output: Output = OutputFormat.table,
 ) -> None:
-    """Show an event: its payload and the workflow runs it triggered."""
+    """Show an event: its payload and the workflow runs it triggered.
+
+    [bold]Examples:[/bold]
+
+      hatchet events show 3f0c
+      hatchet events show 3f0c -o json | jq .event.data
+      hatchet events show 3f0c -o id
+    """
     with daemon_errors(), connect(ctx) as client:
         detail = client.events.show(event_id)
 

@@ -15,6 +15,8 @@ TUI_HELP = "\n\n".join(
         "Keys: [bold]1[/bold]-[bold]4[/bold] or [bold]tab[/bold] between views, "
         "[bold]?[/bold] help, [bold]/[/bold] filter, [bold]esc[/bold] back, [bold]q[/bold] quit. "
         "See docs/tui.md.",
+        "[bold]Examples:[/bold]",
+        "  hatchet tui\n  HATCHET_ADDRESS=http://10.0.0.5:7070 HATCHET_TOKEN=… hatchet tui",
     ]
 )
 

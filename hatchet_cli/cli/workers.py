@@ -30,7 +30,13 @@ def list_workers(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    """List workers, newest registration first, with the step runs each is running."""
+    """List workers, newest registration first, with the step runs each is running.
+
+    [bold]Examples:[/bold]
+
+      hatchet workers list
+      hatchet workers list -o json | jq '.[] | select(.worker.status == "LOST")'
+    """
     with daemon_errors(), connect(ctx) as client:
         workers = client.workers.list()
 

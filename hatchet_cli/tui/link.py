@@ -32,16 +32,28 @@ class DaemonLink:
         self._clients: list[Client] = []
         self._lock = threading.Lock()
         self._reader: Client | None = None
+        self._closed = False
 
     def call(self, fn: Callable[[Client], T]) -> T:
-        """`fn(client)` with this thread's client: from a worker thread, never the app's loop."""
-        client: Client | None = getattr(self._local, "client", None)
-        if client is None:
-            client = Client(self.address, self.token, timeout=self.timeout)
-            self._local.client = client
-            with self._lock:
+        """`fn(client)` with this thread's client: from a worker thread, never the app's loop.
+
+        Once the link is closed (the app is quitting) a call raises `DaemonUnreachable`, and one
+        already running closes its client when it returns: a worker still reading as the app
+        quits leaves no connection open behind it.
+        """
+        with self._lock:
+            if self._closed:
+                raise DaemonUnreachable(self.address, "the TUI is closing")
+            client: Client | None = getattr(self._local, "client", None)
+            if client is None:
+                client = Client(self.address, self.token, timeout=self.timeout)
+                self._local.client = client
                 self._clients.append(client)
-        return fn(client)
+        try:
+            return fn(client)
+        finally:
+            if self._closed:
+                client.close()
 
     def follow(
         self,
@@ -87,6 +99,7 @@ class DaemonLink:
         """Close every client the threads opened, and the stream's connection: a `follow`
         blocked reading it returns (set its `stop` first)."""
         with self._lock:
+            self._closed = True
             clients, self._clients = self._clients, []
         if self._reader is not None:
             clients.append(self._reader)

@@ -31,6 +31,17 @@ def test_every_command_with_json_output_names_its_shape() -> None:
     assert with_output == {command_of(key) for key in COMMAND_SHAPES}
 
 
+def test_every_command_shows_examples_in_its_help() -> None:
+    leaves = [
+        path
+        for path in reference.command_paths()
+        if path and "Commands" not in reference.help_text(path)
+    ]
+    assert len(leaves) >= 15
+    missing = [" ".join(p) for p in leaves if "Examples:" not in reference.help_text(p)]
+    assert missing == []
+
+
 def _fields_of(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation

@@ -40,20 +40,21 @@ pytestmark = [
 class Pane:
     """One detached tmux session of 140 x 40 cells running one command."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, status_file: Path) -> None:
         self.socket = f"hatchet-tui-test-{uuid.uuid4().hex[:12]}"
-        self.tmux("new-session", "-d", "-s", "tui", "-x", "140", "-y", "40", command)
-        # Keep the pane once the command exits, so its exit status can be read.
-        self.tmux("set-option", "-t", "tui", "remain-on-exit", "on")
+        self.status_file = status_file
+        # The shell writes the command's exit status to a file: tmux's own record of it
+        # (`#{pane_dead_status}`) is sometimes missing when a process exits just as its
+        # terminal closes.
+        wrapped = f"{command}; echo $? > {shlex.quote(str(status_file))}"
+        self.tmux("new-session", "-d", "-s", "tui", "-x", "140", "-y", "40", wrapped)
 
     def exited(self) -> str | None:
-        """`exit N` once the command exited with status N, else None."""
-        dead, _, status = (
-            self.tmux("display-message", "-p", "-t", "tui", "#{pane_dead} #{pane_dead_status}")
-            .strip()
-            .partition(" ")
-        )
-        return f"exit {status}" if dead == "1" else None
+        """`exit N` once the command exited with status N, else None (still running)."""
+        if not self.status_file.exists():
+            return None
+        text = self.status_file.read_text().strip()
+        return f"exit {text}" if text else None
 
     def tmux(self, *args: str) -> str:
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
@@ -97,14 +98,14 @@ def daemon(tmp_path: Path) -> Iterator[Daemon]:
         assert stop(started.process) == 0
 
 
-def test_navigate_replay_and_see_the_new_run(daemon: Daemon) -> None:
+def test_navigate_replay_and_see_the_new_run(daemon: Daemon, tmp_path: Path) -> None:
     workers = Workers()
     workers.start(daemon)
     event = push(daemon, "user:create", {"user": {"email": "ada@example.com", "firstName": "Ada"}})
     hatchet = shlex.join(
         [str(Path(sys.executable).with_name("hatchet")), "--address", daemon.address, "tui"]
     )
-    pane = Pane(hatchet)
+    pane = Pane(hatchet, tmp_path / "tui.status")
     try:
         pane.wait_for("connected")
         pane.wait_for(event["id"][:8])

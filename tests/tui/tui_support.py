@@ -46,6 +46,8 @@ def drive(address: str, scenario: Scenario, *, size: tuple[int, int] = (140, 40)
 
     async def main() -> None:
         async with app.run_test(size=size, message_hook=record) as pilot:
+            # As a person would: keys once the app has drawn and focused its first view.
+            await until(pilot, lambda: app.focused is not None, "the app to focus its view")
             await scenario(app, pilot, posted)
 
     asyncio.run(main())
@@ -65,7 +67,11 @@ async def until(
         await pilot.pause(0.05)
 
 
-async def focus(pilot: Pilot[Any], widget: Widget) -> None:
-    """Focus `widget` and wait until it has the focus: the keys pressed next go to it."""
-    widget.focus()
-    await until(pilot, lambda: widget.has_focus, f"{widget!r} focused")
+async def focus(pilot: Pilot[Any], widget: Widget, timeout: float = 15.0) -> None:
+    """Focus `widget` and wait until it has the focus, asking again while the app moves the
+    focus elsewhere (as it does once after showing a view): the keys pressed next go to it."""
+    deadline = time.monotonic() + timeout
+    while not widget.has_focus:
+        assert time.monotonic() < deadline, f"{widget!r} did not take the focus"
+        widget.focus()
+        await pilot.pause(0.05)
