@@ -7,12 +7,10 @@ tmux runs on a server of its own (`-L`), so the test neither sees nor disturbs a
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,48 +28,11 @@ from acceptance_support import (  # noqa: E402
     push,
     start_daemon,
     stop,
-    wait_for,
     wait_until_loaded,
 )
+from tmux_pane import Pane  # noqa: E402
 
 pytestmark = pytest.mark.acceptance
-
-
-class Pane:
-    """One detached tmux session of 120 x 40 cells running one shell command."""
-
-    def __init__(self, command: str) -> None:
-        self.socket = f"hatchet-test-{uuid.uuid4().hex[:12]}"
-        self.tmux("new-session", "-d", "-s", "watch", "-x", "120", "-y", "40", command)
-
-    def tmux(self, *args: str) -> str:
-        # Without COLUMNS and LINES: the server would hand ours (pytest may set 80 x 24) to the
-        # pane, and Rich trusts them over the terminal's real size.
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=env,
-        )
-        return done.stdout
-
-    def screen(self) -> str:
-        """The text on the pane now, without colours."""
-        return self.tmux("capture-pane", "-p", "-t", "watch")
-
-    def wait_for_text(self, text: str, *, timeout: float = 15.0) -> str:
-        """The screen once `text` is on it."""
-
-        def shown() -> str | None:
-            screen = self.screen()
-            return screen if text in screen else None
-
-        return wait_for(shown, timeout=timeout, what=f"{text!r} on the pane")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
 
 
 @pytest.fixture
@@ -99,11 +60,16 @@ def push_sign_up(daemon: Daemon) -> str:
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-def test_watch_redraws_the_trace_in_place_until_the_run_succeeds(daemon: Daemon) -> None:
+def test_watch_redraws_the_trace_in_place_until_the_run_succeeds(
+    daemon: Daemon, tmp_path: Path
+) -> None:
     run_id = push_sign_up(daemon)
     hatchet = f"{sys.executable} -m hatchet_cli.cli.app --address {daemon.address}"
     # The shell reports the exit code on the pane, then keeps it open for the last capture.
-    pane = Pane(f"cd {ROOT} && {hatchet} runs show {run_id} --watch; echo EXIT=$?; sleep 60")
+    pane = Pane(
+        f"cd {ROOT} && {hatchet} runs show {run_id} --watch; echo EXIT=$?",
+        tmp_path / "watch.status",
+    )
     workers = Workers()
     try:
         waiting = pane.wait_for_text("watching; Ctrl-C stops")

@@ -6,12 +6,9 @@ tmux runs on a server of its own (`-L`), so the test neither sees nor disturbs a
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
-import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,59 +27,12 @@ from acceptance_support import (  # noqa: E402
     wait_for,
     wait_until_loaded,
 )
+from tmux_pane import Pane  # noqa: E402
 
 pytestmark = [
     pytest.mark.acceptance,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
-
-
-class Pane:
-    """One detached tmux session of 140 x 40 cells running one command."""
-
-    def __init__(self, command: str, status_file: Path) -> None:
-        self.socket = f"hatchet-tui-test-{uuid.uuid4().hex[:12]}"
-        self.status_file = status_file
-        # The shell writes the command's exit status to a file: tmux's own record of it
-        # (`#{pane_dead_status}`) is sometimes missing when a process exits just as its
-        # terminal closes.
-        wrapped = f"{command}; echo $? > {shlex.quote(str(status_file))}"
-        self.tmux("new-session", "-d", "-s", "tui", "-x", "140", "-y", "40", wrapped)
-
-    def exited(self) -> str | None:
-        """`exit N` once the command exited with status N, else None (still running)."""
-        if not self.status_file.exists():
-            return None
-        text = self.status_file.read_text().strip()
-        return f"exit {text}" if text else None
-
-    def tmux(self, *args: str) -> str:
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-        env["TERM"] = "xterm-256color"
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=env,
-        )
-        return done.stdout
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "tui")
-
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", "tui", *keys)
-
-    def wait_for(self, check: str, *, timeout: float = 15.0) -> str:
-        def shown() -> str | None:
-            screen = self.screen()
-            return screen if check in screen else None
-
-        return wait_for(shown, timeout=timeout, what=f"{check!r} on the pane")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
 
 
 @pytest.fixture
@@ -105,20 +55,20 @@ def test_navigate_replay_and_see_the_new_run(daemon: Daemon, tmp_path: Path) -> 
     hatchet = shlex.join(
         [str(Path(sys.executable).with_name("hatchet")), "--address", daemon.address, "tui"]
     )
-    pane = Pane(hatchet, tmp_path / "tui.status")
+    pane = Pane(hatchet, tmp_path / "tui.status", width=140, height=40)
     try:
-        pane.wait_for("connected")
-        pane.wait_for(event["id"][:8])
+        pane.wait_for_text("connected")
+        pane.wait_for_text(event["id"][:8])
         pane.keys("3")
-        pane.wait_for("post-user-sign-up.yaml")
+        pane.wait_for_text("post-user-sign-up.yaml")
         pane.keys("4")
-        pane.wait_for("ACTIVE")
+        pane.wait_for_text("ACTIVE")
         pane.keys("1")
-        pane.wait_for("Replay")  # the events view's keys in the footer
+        pane.wait_for_text("Replay")  # the events view's keys in the footer
         pane.keys("r")
-        pane.wait_for("with its payload?")
+        pane.wait_for_text("with its payload?")
         pane.keys("y")
-        pane.wait_for("Replayed")
+        pane.wait_for_text("Replayed")
 
         def replayed() -> list[str] | None:
             runs = daemon.get("/api/v1/runs")["items"]
@@ -126,7 +76,7 @@ def test_navigate_replay_and_see_the_new_run(daemon: Daemon, tmp_path: Path) -> 
 
         newest = wait_for(replayed, what="the replay's run")[0]
         pane.keys("2")
-        pane.wait_for(newest[:8])
+        pane.wait_for_text(newest[:8])
         pane.keys("q")
         assert wait_for(pane.exited, what="the TUI to quit") == "exit 0"
     finally:
