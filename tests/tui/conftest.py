@@ -34,3 +34,16 @@ def worker(daemon: Daemon) -> Iterator[Worker]:
 def closed_address() -> str:
     """An address nothing listens on."""
     return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The async tests (`pytest.mark.anyio`) run on asyncio, as Textual does."""
+    return "asyncio"
+
+
+@pytest.fixture
+def address(tmp_path: Path) -> Iterator[str]:
+    """The in-process daemon's address, for tests that build their own app around it."""
+    with serve_daemon(tmp_path) as served:
+        yield served

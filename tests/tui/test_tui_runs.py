@@ -3,31 +3,17 @@ filters by workflow and status, and opens a run's trace."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from hatchet_cli.client import Client
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.runs_view import RunsView
 from hatchetd.contracts.enums import RunStatus
-from tests.live import run_worker, serve_daemon
+from tests.live import run_worker
 from tests.tui.runs_harness import SIGN_UP, USER, RunsApp
 from tests.tui.tui_support import focus, until
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def address(tmp_path: Path) -> Iterator[str]:
-    with serve_daemon(tmp_path) as served:
-        yield served
 
 
 def push_runs(address: str, count: int) -> list[str]:

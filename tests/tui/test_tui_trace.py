@@ -4,31 +4,17 @@ returned; `c` cancels a run after a confirmation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from hatchet_cli.client import Client
 from hatchet_cli.tui.confirm import ConfirmScreen
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.trace_view import Node
-from tests.live import run_worker, serve_daemon
+from tests.live import run_worker
 from tests.tui.runs_harness import USER, RunsApp
 from tests.tui.tui_support import focus, until
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def address(tmp_path: Path) -> Iterator[str]:
-    with serve_daemon(tmp_path) as served:
-        yield served
 
 
 def push_run(address: str) -> str:
