@@ -18,6 +18,7 @@ from hatchet_cli.cli.connection import (
 from hatchet_cli.cli.events_wait import pushed, wait_and_report
 from hatchet_cli.cli.output import (
     ExitCode,
+    Output,
     OutputFormat,
     data,
     diagnostic,
@@ -39,15 +40,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-Output = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--output",
-        "-o",
-        help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the shapes "
-        "of docs/cli.md); [bold]id[/bold]: ids one per line.",
-    ),
-]
 Data = Annotated[
     str | None,
     typer.Option(

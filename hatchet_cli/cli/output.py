@@ -12,12 +12,13 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum, StrEnum
-from typing import Any, NoReturn, TextIO
+from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 
 __all__ = [
     "ExitCode",
+    "Output",
     "OutputFormat",
     "colour_enabled",
     "data",
@@ -61,6 +62,20 @@ class OutputFormat(StrEnum):
     """The same document as `json`, as YAML."""
     id = "id"
     """The ids alone, one per line, for `xargs` and `$(...)`."""
+
+
+def output_option(ids: str = "ids") -> Any:
+    """The `-o` option every list, show, push and replay takes; `ids` says what `-o id` prints."""
+    return typer.Option(
+        "--output",
+        "-o",
+        help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the shapes "
+        f"of docs/cli.md); [bold]id[/bold]: {ids}, one per line.",
+    )
+
+
+Output = Annotated[OutputFormat, output_option()]
+"""`output: Output = OutputFormat.table` in a command's signature."""
 
 
 def colour_enabled(*, err: bool = False) -> bool:

@@ -18,6 +18,7 @@ from hatchet_cli.cli.connection import (
     when,
 )
 from hatchet_cli.cli.output import (
+    Output,
     OutputFormat,
     data,
     diagnostic,
@@ -45,15 +46,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-Output = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--output",
-        "-o",
-        help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the shapes "
-        "of docs/cli.md); [bold]id[/bold]: ids one per line.",
-    ),
-]
 RunId = Annotated[
     str, typer.Argument(metavar="ID", help="The workflow run's id, or a unique prefix of it.")
 ]

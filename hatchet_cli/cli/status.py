@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hatchet_cli.cli.connection import connect, daemon_errors, to_json, took, when
-from hatchet_cli.cli.output import OutputFormat, data, emit, style
+from hatchet_cli.cli.output import OutputFormat, data, emit, output_option, style
 
 STATUS_HELP = "\n\n".join(
     [
@@ -25,15 +25,7 @@ STATUS_HELP = "\n\n".join(
 
 def status(
     ctx: typer.Context,
-    output: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--output",
-            "-o",
-            help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the "
-            "shape of docs/cli.md); [bold]id[/bold]: the address.",
-        ),
-    ] = OutputFormat.table,
+    output: Annotated[OutputFormat, output_option("the address")] = OutputFormat.table,
 ) -> None:
     """Show what the daemon is doing (see STATUS_HELP)."""
     with daemon_errors(), connect(ctx) as client:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from hatchet_cli.cli.connection import connect, daemon_errors, to_json, when
-from hatchet_cli.cli.output import OutputFormat, diagnostic, emit, print_table
+from hatchet_cli.cli.output import Output, OutputFormat, diagnostic, emit, print_table
 
 app = typer.Typer(
     name="workers",
@@ -20,15 +18,7 @@ app = typer.Typer(
 @app.command("list")
 def list_workers(
     ctx: typer.Context,
-    output: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--output",
-            "-o",
-            help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the "
-            "shapes of docs/cli.md); [bold]id[/bold]: ids one per line.",
-        ),
-    ] = OutputFormat.table,
+    output: Output = OutputFormat.table,
 ) -> None:
     """List workers, newest registration first, with the step runs each is running.
 

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hatchet_cli.cli.connection import connect, daemon_errors, short, to_json, took, when
-from hatchet_cli.cli.output import OutputFormat, data, diagnostic, emit, print_table, style
+from hatchet_cli.cli.output import (
+    OutputFormat,
+    data,
+    diagnostic,
+    emit,
+    output_option,
+    print_table,
+    style,
+)
 from hatchet_cli.cli.workflows_validate import VALIDATE_HELP, count, triggers_text, validate
 
 if TYPE_CHECKING:
@@ -22,16 +30,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-
-
-def _output(ids: str) -> Any:
-    """The `-o` option; `ids` says what `-o id` prints."""
-    return typer.Option(
-        "--output",
-        "-o",
-        help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the shapes "
-        f"of docs/cli.md); [bold]id[/bold]: {ids}, one per line.",
-    )
 
 
 ACTIVE, INACTIVE, ERROR = "active", "inactive", "error"
@@ -65,7 +63,7 @@ LIST_HELP = "\n\n".join(
 @app.command("list", help=LIST_HELP)
 def list_workflows(
     ctx: typer.Context,
-    output: Annotated[OutputFormat, _output("the workflow names")] = OutputFormat.table,
+    output: Annotated[OutputFormat, output_option("the workflow names")] = OutputFormat.table,
 ) -> None:
     """List the workflows and the broken files (see LIST_HELP)."""
     with daemon_errors(), connect(ctx) as client:
@@ -95,7 +93,9 @@ SHOW_HELP = "\n\n".join(
 def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="The workflow's name.")],
-    output: Annotated[OutputFormat, _output("the ids of the recent runs")] = OutputFormat.table,
+    output: Annotated[
+        OutputFormat, output_option("the ids of the recent runs")
+    ] = OutputFormat.table,
 ) -> None:
     """Show one workflow in full (see SHOW_HELP)."""
     with daemon_errors(), connect(ctx) as client:
