@@ -17,12 +17,13 @@ from __future__ import annotations
 import builtins
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from hatchet_cli._client_events import Events, query_time
 from hatchet_cli._http import (
     ChangesLost,
     DaemonUnreachable,
@@ -36,17 +37,12 @@ from hatchet_cli._http import (
 if TYPE_CHECKING:
     from hatchetd.contracts.api import (
         DaemonStatus,
-        EventDetail,
-        EventList,
-        ReplayResult,
         RunList,
         WorkerInfo,
         WorkflowDetail,
         WorkflowInfo,
         WorkflowList,
     )
-    from hatchetd.contracts.events import Event
-    from hatchetd.contracts.payload_paths import PathValue
     from hatchetd.contracts.runs import RunTrace, StepLog
     from hatchetd.contracts.workflows import WorkflowVersion
 
@@ -155,161 +151,6 @@ class Client:
                 return
 
 
-class Events:
-    """`client.events`: push and read events."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def push(
-        self,
-        key: str,
-        data: dict[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> Event:
-        """Store an event (acknowledged once durable); the workflows it triggers start.
-
-        Pushing the same `idempotency_key` again returns the original event; with other data it
-        is a `HatchetError` with status 409.
-        """
-        from hatchetd.contracts.events import Event
-
-        return Event.model_validate(self.push_document(key, data, idempotency_key=idempotency_key))
-
-    def push_document(
-        self,
-        key: str,
-        data: dict[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> dict[str, Any]:
-        """`push()`, returning the daemon's JSON document (an `Event`) as it came, unparsed: for
-        callers that only pass it on, so they need not load the models."""
-        body = {
-            "key": key,
-            "data": {} if data is None else data,
-            "idempotency_key": idempotency_key,
-        }
-        document: dict[str, Any] = self._client.request("POST", "/api/v1/events", json=body)
-        return document
-
-    def get(self, event_id: str) -> Event:
-        """One event, with the runs it triggered."""
-        from hatchetd.contracts.events import Event
-
-        path = f"/api/v1/events/{quote(event_id, safe='')}"
-        body = self._client.request("GET", path)
-        if isinstance(body, dict) and "event" in body and "key" not in body:
-            body = body["event"]  # the API's `EventDetail`: the event beside its runs
-        return Event.model_validate(body)
-
-    def show(self, event_id: str) -> EventDetail:
-        """One event beside the workflow runs it triggered (oldest first)."""
-        from hatchetd.contracts.api import EventDetail
-
-        path = f"/api/v1/events/{quote(event_id, safe='')}"
-        return EventDetail.model_validate(self._client.request("GET", path))
-
-    def list(
-        self,
-        *,
-        key: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        where: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> EventList:
-        """A page of events, newest first. `key` is exact or has `*` segments (`user:*`);
-        `since` is inclusive, `until` exclusive; pass `next_cursor` back as `cursor`.
-
-        `where` keeps the events whose payload holds every value at its dot path, compared as
-        JSON (`42` is not `"42"`): `{"user.email": "ada@example.com", "order.total": 42}`, or
-        (path, value) pairs. A bad path is a `ValueError` before anything is sent.
-        """
-        from hatchetd.contracts.api import EventList
-
-        params = {
-            "key": key,
-            "since": _time(since),
-            "until": _time(until),
-            "where": [str(match) for match in self._path_values(where)] or None,
-            "limit": limit,
-            "cursor": cursor,
-        }
-        body = self._client.request("GET", "/api/v1/events", params=params)
-        return EventList.model_validate(body)
-
-    def list_all(
-        self,
-        *,
-        key: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        where: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
-        page_size: int = 1000,
-    ) -> Iterator[Event]:
-        """Every event `list()` would find, newest first, fetched `page_size` at a time as the
-        iteration goes; the filters are those of `list()`."""
-        matches = self._path_values(where)  # checked now, not at the first page
-        cursor: str | None = None
-        while True:
-            page = self.list(
-                key=key,
-                since=since,
-                until=until,
-                where=[(m.path, m.value) for m in matches],
-                limit=page_size,
-                cursor=cursor,
-            )
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
-
-    def replay(
-        self,
-        event_ids: Iterable[str] | None = None,
-        *,
-        key: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        data: dict[str, Any] | None = None,
-        set: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
-        dry_run: bool = False,
-    ) -> ReplayResult:
-        """Push events again as new events linked to the originals: by id, or every event a
-        filter (`key`, `since`, `until`) matches. `data` replaces each payload; `set` then puts
-        values into each event's own payload by dot path (`{"user.vip": True}`, or pairs),
-        creating missing objects; `dry_run` lists what would be replayed, each event with the
-        payload its replay would carry, and writes nothing."""
-        from hatchetd.contracts.api import ReplayResult
-
-        body: dict[str, Any] = {"dry_run": dry_run}
-        if event_ids is not None:
-            body["event_ids"] = list(event_ids)
-        for name, value in (("key", key), ("since", _time(since)), ("until", _time(until))):
-            if value is not None:
-                body[name] = value
-        if data is not None:
-            body["data"] = data
-        edits = self._path_values(set)
-        if edits:
-            body["set"] = [edit.model_dump() for edit in edits]
-        answer = self._client.request("POST", "/api/v1/events/replay", json=body)
-        return ReplayResult.model_validate(answer)
-
-    @staticmethod
-    def _path_values(
-        values: Mapping[str, Any] | Iterable[tuple[str, Any]],
-    ) -> builtins.list[PathValue]:
-        from hatchetd.contracts.payload_paths import PathValue
-
-        pairs = values.items() if isinstance(values, Mapping) else values
-        return [PathValue(path=path, value=value) for path, value in pairs]
-
-
 class Runs:
     """`client.runs`: read and cancel workflow runs."""
 
@@ -335,8 +176,8 @@ class Runs:
             "workflow": workflow,
             "status": list(statuses) or None,
             "event_id": event_id,
-            "since": _time(since),
-            "until": _time(until),
+            "since": query_time(since),
+            "until": query_time(until),
             "limit": limit,
             "cursor": cursor,
         }
@@ -377,11 +218,6 @@ class Workers:
         return [
             WorkerInfo.model_validate(w) for w in self._client.request("GET", "/api/v1/workers")
         ]
-
-
-def _time(value: datetime | None) -> str | None:
-    """A time as RFC 3339 text for the API."""
-    return None if value is None else value.isoformat()
 
 
 class Workflows:
