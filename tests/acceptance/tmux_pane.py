@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
+import pytest
 from acceptance_support import wait_for
 
 
@@ -47,6 +49,19 @@ class Pane:
     def keys(self, *keys: str) -> None:
         """Type keys (tmux names: `Enter`, `C-c`, or plain text)."""
         self.tmux("send-keys", "-t", "pane", *keys)
+
+    def press_until(self, key: str, text: str, *, timeout: float = 15.0) -> str:
+        """Press `key` until `text` shows (the screen then). Under load a key sent to a TUI
+        busy drawing its first screens was seen lost about once in ten runs; pressing again
+        is what a person would do. Only for keys whose second press changes nothing more."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.keys(key)
+            try:
+                return self.wait_for_text(text, timeout=min(3.0, timeout))
+            except pytest.fail.Exception:  # wait_for's timeout
+                if time.monotonic() > deadline:
+                    raise
 
     def wait_for_text(self, text: str, *, timeout: float = 15.0) -> str:
         """The screen once `text` is on it."""

@@ -15,14 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-# The acceptance helpers (real daemon and worker processes) are imported as the acceptance tests
-# import them; when only tests/cli is collected, their folder is not on the path yet.
-if str(ROOT / "tests/acceptance") not in sys.path:
-    sys.path.append(str(ROOT / "tests/acceptance"))
-
-from acceptance_support import (  # noqa: E402
+from acceptance_support import (
+    ROOT,
     Daemon,
     Workers,
     push,
@@ -30,7 +24,7 @@ from acceptance_support import (  # noqa: E402
     stop,
     wait_until_loaded,
 )
-from tmux_pane import Pane  # noqa: E402
+from tmux_pane import Pane
 
 pytestmark = pytest.mark.acceptance
 

@@ -5,11 +5,11 @@ app reconnects on its own and shows what was stored meanwhile."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from acceptance_support import Daemon, start_daemon, stop
 from textual.message import Message
 from textual.pilot import Pilot
 
@@ -18,11 +18,6 @@ from hatchet_cli.tui.app import HatchetApp
 from hatchet_cli.tui.events_view import EventsView
 from tests.live import ROOT
 from tests.tui.tui_support import drive, until
-
-if str(ROOT / "tests/acceptance") not in sys.path:
-    sys.path.append(str(ROOT / "tests/acceptance"))
-
-from acceptance_support import Daemon, start_daemon, stop
 
 pytestmark = pytest.mark.acceptance
 

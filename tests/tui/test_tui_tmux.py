@@ -13,12 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "tests/acceptance") not in sys.path:
-    sys.path.append(str(ROOT / "tests/acceptance"))
-
-from acceptance_support import (  # noqa: E402
+from acceptance_support import (
+    ROOT,
     Daemon,
     Workers,
     push,
@@ -27,7 +23,7 @@ from acceptance_support import (  # noqa: E402
     wait_for,
     wait_until_loaded,
 )
-from tmux_pane import Pane  # noqa: E402
+from tmux_pane import Pane
 
 pytestmark = [
     pytest.mark.acceptance,
@@ -59,12 +55,9 @@ def test_navigate_replay_and_see_the_new_run(daemon: Daemon, tmp_path: Path) -> 
     try:
         pane.wait_for_text("connected")
         pane.wait_for_text(event["id"][:8])
-        pane.keys("3")
-        pane.wait_for_text("post-user-sign-up.yaml")
-        pane.keys("4")
-        pane.wait_for_text("ACTIVE")
-        pane.keys("1")
-        pane.wait_for_text("Replay")  # the events view's keys in the footer
+        pane.press_until("3", "post-user-sign-up.yaml")
+        pane.press_until("4", "ACTIVE")
+        pane.press_until("1", "Replay")  # the events view's keys in the footer
         pane.keys("r")
         pane.wait_for_text("with its payload?")
         pane.keys("y")
