@@ -121,6 +121,16 @@ class Daemon:
         again.call(lambda e: e.resync())
         return again
 
+    def outage(self, seconds: float) -> int:
+        """The daemon (or its database) is down for `seconds` from now: the clock moves on with
+        nothing ticking, then the engine recovers as the runtime makes it. Returns how many
+        deadlines moved."""
+        down_at = self.clock.now()
+        self.clock.advance(seconds)
+        moved = self.call(lambda e: e.recover(down_at, self.clock.now()))
+        self.tick()
+        return moved
+
     # -- workflows ------------------------------------------------------------------------------
 
     def load(self, **files: str) -> None:

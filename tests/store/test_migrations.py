@@ -89,16 +89,18 @@ def test_a_database_from_a_newer_hatchetd_is_refused(
     store.close()
     open_store(database_url, migrations=[*MIGRATIONS, NEXT]).close()
 
-    with pytest.raises(StoreUnavailable, match=r"schema version 2 .* knows only up to 1"):
+    newest, known = len(MIGRATIONS) + 1, len(MIGRATIONS)
+    with pytest.raises(StoreUnavailable, match=rf"schema version {newest} .* up to {known}"):
         open_stores(database_url)
 
 
 def test_migrations_must_be_numbered_without_gaps(database_url: str) -> None:
+    known = len(MIGRATIONS)
     with engine_for(database_url) as engine, pytest.raises(ValueError, match="without gaps"):
         migrate(engine, [*MIGRATIONS, Migration(len(MIGRATIONS) + 2, "gap", _add_event_source)])
     with pytest.raises(ValueError, match="expected"):
         migration(len(MIGRATIONS) + 5, "out_of_order")(_add_event_source)
-    assert len(MIGRATIONS) == 1
+    assert len(MIGRATIONS) == known  # the refused one was not registered
 
 
 def describe(url: str) -> dict[str, Any]:

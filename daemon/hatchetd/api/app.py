@@ -16,22 +16,30 @@ from hatchetd.api.errors import install_error_handlers
 from hatchetd.api.services import Services
 from hatchetd.api.sessions import WorkerSessions
 from hatchetd.engine import Clock, Engine, SystemClock
-from hatchetd.runtime import Runtime
+from hatchetd.runtime import Faults, Runtime
 from hatchetd.settings import Settings
-from hatchetd.store import Store, open_store
+from hatchetd.store import Store, StoreTrouble, open_store
 from hatchetd.workflows.registry import Registry, ReloadOutcome
 from hatchetd.workflows.watcher import watch_folder
 
 log = logging.getLogger("hatchetd")
 
+STOP_TIMEOUT = 5.0
+"""Seconds the engine thread gets to finish its last batch at shutdown."""
+
 
 def create_app(
-    settings: Settings, *, store: Store | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    faults: Faults | None = None,
 ) -> FastAPI:
     """Build the daemon's app. Nothing starts until the app's lifespan does.
 
     `store` lets the caller open the database first (the server does, to report a bad URL before
-    binding a port); otherwise the lifespan opens `settings.database_url`. `clock` is for tests.
+    binding a port); otherwise the lifespan opens `settings.database_url`. `clock` is for tests,
+    `faults` for the reliability tests' crash points.
     """
 
     @asynccontextmanager
@@ -40,7 +48,7 @@ def create_app(
         the_store = store if store is not None else open_store(settings.database_url)
         the_clock = clock or SystemClock()
         engine = Engine(the_store, the_clock, heartbeat_interval=settings.heartbeat_interval)
-        runtime = Runtime(engine, the_store)
+        runtime = Runtime(engine, the_store, the_clock, faults=faults)
         services = Services(
             settings=settings,
             store=the_store,
@@ -57,7 +65,7 @@ def create_app(
         stop = asyncio.Event()
         watcher: asyncio.Task[None] | None = None
         try:
-            await runtime.call(lambda e: e.resync())
+            await asyncio.to_thread(runtime.opened.wait)
             await reload_folder(services)
 
             async def on_change() -> None:
@@ -71,7 +79,7 @@ def create_app(
             if watcher is not None:
                 await watcher
             await services.sessions.close_all()
-            await runtime.stop()
+            await runtime.stop(timeout=STOP_TIMEOUT)
             if store is None:
                 the_store.close()
 
@@ -102,6 +110,9 @@ async def reload_folder(services: Services) -> ReloadOutcome | None:
         outcome = await services.runtime.call(reload)
     except OSError as exc:  # the folder vanished; keep what is active until it is back
         log.warning("cannot read %s: %s", registry.root, exc)
+        return None
+    except StoreTrouble as exc:  # the watcher reloads again at the next change, or on recovery
+        log.warning("cannot reload %s now: %s", registry.root, exc)
         return None
     services.reload = outcome
     services.reloads += 1

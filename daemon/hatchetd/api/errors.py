@@ -17,6 +17,7 @@ from hatchetd.engine.errors import (
     IdempotencyConflict,
     RunNotFound,
 )
+from hatchetd.store.errors import StoreFull, StoreTrouble
 
 log = logging.getLogger("hatchetd.api")
 
@@ -24,16 +25,38 @@ log = logging.getLogger("hatchetd.api")
 class ApiError(Exception):
     """An error with the HTTP status and the machine-readable code the client gets."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    """The one shape of every error body."""
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error_response(
+    status: int, code: str, message: str, *, retry_after: int | None = None
+) -> JSONResponse:
+    """The one shape of every error body; `retry_after` adds the `Retry-After` header."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def trouble_response(trouble: StoreTrouble, retry_after: int) -> JSONResponse:
+    """The answer while the database cannot do the work: 503 or 507, with `Retry-After`."""
+    return error_response(
+        trouble.status, trouble.code, trouble_message(trouble), retry_after=retry_after
+    )
+
+
+def trouble_message(trouble: StoreTrouble) -> str:
+    """What the client is told: the trouble, and that nothing of its request was stored."""
+    if isinstance(trouble, StoreFull):
+        return f"{trouble}; free some disk space, then try again (nothing was stored)"
+    return f"{trouble}; try again shortly (nothing was stored)"
 
 
 def validation_message(
@@ -65,6 +88,7 @@ _STATUS_CODES = {
     413: "payload_too_large",
     422: "invalid_request",
     503: "unavailable",
+    507: "storage_full",
 }
 
 
@@ -82,7 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
 
     @app.exception_handler(EngineError)
     async def engine_error(_: Request, exc: EngineError) -> JSONResponse:
@@ -97,6 +121,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(StoreTrouble)
+    async def store_trouble(request: Request, exc: StoreTrouble) -> JSONResponse:
+        services = getattr(request.app.state, "services", None)
+        retry_after = services.runtime.outage.retry_after() if services is not None else 1
+        return trouble_response(exc, retry_after)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

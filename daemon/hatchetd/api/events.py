@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from hatchetd.api.body import ENVELOPE_BYTES, check_payload_size, read_body
 from hatchetd.api.errors import ApiError
 from hatchetd.api.ids import resolve_id
-from hatchetd.api.services import Services, ServicesDep
+from hatchetd.api.services import DRAIN_RETRY_AFTER, Services, ServicesDep
 from hatchetd.contracts.api import (
     MAX_BULK_EVENTS,
     MAX_PAYLOAD_BYTES,
@@ -38,7 +38,12 @@ _BULK_LIMIT = 16 * MAX_PAYLOAD_BYTES
 
 def _open(services: Services) -> None:
     if services.draining:
-        raise ApiError(503, "unavailable", "hatchetd is shutting down and takes no new events")
+        raise ApiError(
+            503,
+            "unavailable",
+            "hatchetd is shutting down and takes no new events",
+            retry_after=DRAIN_RETRY_AFTER,
+        )
 
 
 def _push(p: PushEvent) -> Push:

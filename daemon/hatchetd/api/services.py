@@ -15,6 +15,9 @@ from hatchetd.settings import Settings
 from hatchetd.store import Store
 from hatchetd.workflows.registry import Registry, ReloadOutcome
 
+DRAIN_RETRY_AFTER = 5
+"""`Retry-After` seconds while shutting down: about how long a restart takes."""
+
 
 @dataclass
 class Services:

@@ -27,6 +27,7 @@ from hatchetd.contracts.worker_protocol import (
     Started,
 )
 from hatchetd.engine import Engine, ResultOutcome
+from hatchetd.store import StoreTrouble
 
 log = logging.getLogger("hatchetd.workers")
 _TAGS = frozenset({"register", "heartbeat", "started", "completed", "failed", "log"})
@@ -54,9 +55,13 @@ async def worker_socket(socket: WebSocket) -> None:
     if not isinstance(first, Register):
         await _refuse(socket, "not_registered", f"send register first, not {first.type}")
         return
-    worker = await services.runtime.call(
-        lambda e: e.worker_connected(first.name, first.actions, first.slots)
-    )
+    try:
+        worker = await services.runtime.call(
+            lambda e: e.worker_connected(first.name, first.actions, first.slots)
+        )
+    except StoreTrouble as exc:  # the SDK retries "unavailable" with backoff
+        await _refuse(socket, "unavailable", f"cannot register now: {exc}")
+        return
     session = WorkerSession(worker.id, socket)
     services.sessions.add(session)
     session.send(
@@ -69,7 +74,12 @@ async def worker_socket(socket: WebSocket) -> None:
     finally:
         services.sessions.remove(worker.id)
         await session.close()
-        await services.runtime.call(lambda e: e.worker_disconnected(worker.id))
+        try:
+            # Deferred through an outage: a worker the engine still counted as connected
+            # afterwards would be given work it can never receive.
+            await services.runtime.call(lambda e: e.worker_disconnected(worker.id), defer=True)
+        except StoreTrouble as exc:  # the daemon stopped before the database came back
+            log.warning("worker %s: disconnection not recorded: %s", worker.id, exc)
         log.info("worker %s disconnected", worker.id)
 
 
@@ -140,7 +150,11 @@ async def _relay(
         if isinstance(message, Completed | Failed):
             await results.submit(message)
         elif isinstance(message, Heartbeat):
-            if not await services.runtime.call(lambda e: e.heartbeat(worker_id)):
+            try:
+                alive = await services.runtime.call(lambda e: e.heartbeat(worker_id))
+            except StoreTrouble:
+                continue  # not recorded; the worker counts as heard once the database is back
+            if not alive:
                 # Marked lost while its socket stayed open (it was paused, say): close it, so
                 # the worker reconnects under a new identity and re-sends what it finished.
                 await _refuse(socket, "lost", "this worker missed its heartbeats; reconnect")

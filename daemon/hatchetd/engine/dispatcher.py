@@ -167,6 +167,14 @@ class WorkerPool:
                 holder.running.discard(step_run_id)
         return assignment
 
+    def held_by_connected(self) -> int:
+        """How many step runs connected workers hold."""
+        return sum(len(w.running) for w in self.connected.values())
+
+    def held_total(self) -> int:
+        """How many step runs any worker, connected or not, holds."""
+        return len(self._assignments)
+
     def assignments_of(self, worker_id: str) -> list[Assignment]:
         """The step runs an absent or connected worker holds."""
         holder = self.connected.get(worker_id) or self.absent.get(worker_id)

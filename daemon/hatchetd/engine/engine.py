@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from hatchetd.contracts.enums import StepRunStatus, WorkerStatus
@@ -30,6 +31,7 @@ from hatchetd.engine.dispatcher import Dispatcher, ReadyQueue, ReadyStep, Worker
 from hatchetd.engine.effects import Effect, Outbox
 from hatchetd.engine.ingest import Ingest, Push, PushOutcome
 from hatchetd.engine.parts import Shared
+from hatchetd.engine.rebase import rebase_deadlines
 from hatchetd.engine.replay import replay_events
 from hatchetd.engine.retries import Retries
 from hatchetd.engine.run_state import DEFAULT_CAPACITY, RunStates
@@ -86,6 +88,7 @@ class Engine:
             self._controller,
             lease=LEASE_HEARTBEATS * heartbeat_interval if lease is None else lease,
         )
+        self._assigning = True
 
     # -- the runtime's side ---------------------------------------------------------------------
 
@@ -129,6 +132,35 @@ class Engine:
             len(self._ready),
         )
 
+    def recover(self, down_at: datetime, up_at: datetime) -> int:
+        """Come back from an outage that began at `down_at` (the daemon or its database was
+        down) and ended at `up_at`: re-base every open deadline so the outage does not count
+        against it (`rebase.py`), rebuild memory from the store, and count the workers still
+        connected as heard from now (their heartbeats could not be recorded meanwhile).
+        Returns how many deadlines moved."""
+        moved = rebase_deadlines(self._store, down_at, up_at)
+        self.resync()
+        for worker in self._pool.connected.values():
+            self._pool.heard(worker.id, up_at)
+        if moved:
+            log.info("re-based %d deadlines after an outage of %s", moved, up_at - down_at)
+        return moved
+
+    @property
+    def held(self) -> int:
+        """Step runs held by connected workers: results that may still come in."""
+        return self._pool.held_by_connected()
+
+    @property
+    def open_work(self) -> bool:
+        """Whether anything is waiting for a worker or held by one (its deadlines count)."""
+        return bool(len(self._ready) or self._pool.held_total())
+
+    def stop_assigning(self) -> None:
+        """Assign nothing more (the daemon is shutting down): waiting step runs stay waiting in
+        the store for the next start; results of running ones are still taken."""
+        self._assigning = False
+
     def drain_effects(self) -> list[Effect]:
         """The messages to send to workers since the last drain, in order; the outbox empties."""
         return self._outbox.drain()
@@ -136,6 +168,8 @@ class Engine:
     def dispatch(self) -> int:
         """Give waiting step runs to workers with the action and a free slot; return how many
         were assigned (each assignment is a `SendAssign` effect)."""
+        if not self._assigning:
+            return 0
         return self._dispatcher.dispatch()
 
     def tick(self) -> None:

@@ -10,8 +10,34 @@ class StoreError(Exception):
         super().__init__(message or self.__doc__ or "")
 
 
-class StoreUnavailable(StoreError):
+class StoreTrouble(StoreError):
+    """The database cannot do the work now; the same work may succeed later.
+
+    Nothing of the failed transaction was written. Callers answer "try again later" (503 or
+    507 with `Retry-After`), and the runtime waits for the database to come back.
+    """
+
+    code = "database_unavailable"
+    """The API's error code for this trouble."""
+    status = 503
+    """The API's HTTP status for this trouble."""
+
+
+class StoreUnavailable(StoreTrouble):
     """The database cannot be opened or reached."""
+
+
+class StoreLocked(StoreTrouble):
+    """The database stayed locked by another writer past the busy timeout."""
+
+    code = "database_locked"
+
+
+class StoreFull(StoreTrouble):
+    """The database's disk is full: nothing more can be written until space is freed."""
+
+    code = "storage_full"
+    status = 507
 
 
 class IdempotencyKeyTaken(StoreError):

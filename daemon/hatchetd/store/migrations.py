@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -277,5 +278,23 @@ def _create_schema(conn: Connection) -> None:
         Column("registered_at", UtcDateTime, nullable=False),
         Column("last_heartbeat_at", UtcDateTime, nullable=False),
         Index("ix_workers_status", "status", "registered_at"),
+    )
+    md.create_all(conn)
+
+
+@migration(2, "create_replicas")
+def _create_replicas(conn: Connection) -> None:
+    """A row per hatchetd process: its lease and its count of committed batches."""
+    md = MetaData()
+    Table(
+        "replicas",
+        md,
+        Column("id", id_type(), primary_key=True),
+        Column("host", Text, nullable=False),
+        Column("pid", Integer, nullable=False),
+        Column("started_at", UtcDateTime, nullable=False),
+        Column("renewed_at", UtcDateTime, nullable=False),
+        Column("stopped_at", UtcDateTime, nullable=True),
+        Column("commit_seq", BigInteger(), nullable=False),
     )
     md.create_all(conn)

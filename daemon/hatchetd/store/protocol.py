@@ -15,6 +15,7 @@ from typing import Protocol
 from hatchetd.contracts.enums import RunStatus, StepRunStatus, WorkerStatus
 from hatchetd.contracts.events import Event, EventQuery, NewEvent
 from hatchetd.contracts.paging import Page
+from hatchetd.contracts.replicas import Replica
 from hatchetd.contracts.runs import (
     JobRun,
     NewRun,
@@ -237,6 +238,29 @@ class Store(Protocol):
         self, worker_id: str, status: WorkerStatus, *, from_statuses: Collection[WorkerStatus] = ()
     ) -> Worker | None:
         """Change a worker's status if it is in one of `from_statuses` (any, if empty)."""
+        ...
+
+    # -- replicas -----------------------------------------------------------------------------
+
+    def register_replica(self, replica: Replica) -> None:
+        """Record a starting hatchetd process."""
+        ...
+
+    def renew_replica(self, replica_id: str, at: datetime, commit_seq: int) -> bool:
+        """Renew a replica's lease and record how many batches it has committed; False if it
+        is unknown. Always a write: after an outage it proves the database takes writes."""
+        ...
+
+    def stop_replica(self, replica_id: str, at: datetime) -> None:
+        """Mark a replica as stopped cleanly at `at`."""
+        ...
+
+    def get_replica(self, replica_id: str) -> Replica | None:
+        """One replica."""
+        ...
+
+    def list_replicas(self) -> list[Replica]:
+        """Every replica that has served this store, most recently renewed first."""
         ...
 
 

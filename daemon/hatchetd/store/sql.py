@@ -8,18 +8,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
-from hatchetd.store.errors import StoreUnavailable
+from hatchetd.store.errors import StoreTrouble
 from hatchetd.store.migrations import MIGRATIONS, Migration, migrate
 from hatchetd.store.protocol import Store
 from hatchetd.store.sql_base import make_engine, parse_url, unavailable
 from hatchetd.store.sql_events import EventsSql
+from hatchetd.store.sql_replicas import ReplicasSql
 from hatchetd.store.sql_runs import RunsSql
 from hatchetd.store.sql_step_runs import StepRunsSql
 from hatchetd.store.sql_workers import WorkersSql
 from hatchetd.store.sql_workflows import WorkflowsSql
 
 
-class SqlStore(EventsSql, WorkflowsSql, RunsSql, StepRunsSql, WorkersSql):
+class SqlStore(EventsSql, WorkflowsSql, RunsSql, StepRunsSql, WorkersSql, ReplicasSql):
     """The store on a SQL database through SQLAlchemy Core.
 
     Split along the domain's nouns into one part per module; they share the engine and the
@@ -46,7 +47,7 @@ def open_store(url: str, *, migrations: Sequence[Migration] = MIGRATIONS) -> Sto
     except BaseException as exc:
         if engine is not None:
             engine.dispose()
-        if isinstance(exc, DBAPIError | OSError | StoreUnavailable):
+        if isinstance(exc, DBAPIError | OSError | StoreTrouble):
             # Named as the user wrote it (`postgres://…`), not as rewritten for the driver.
             raise unavailable(make_url(url), exc) from exc
         raise

@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from hatchetd.store import sql_trouble
 from hatchetd.store.errors import StoreUnavailable, UnsupportedDatabase
 from hatchetd.store.protocol import Written
 from hatchetd.store.sql_prepared import Prepared
@@ -97,11 +98,27 @@ def make_engine(url: URL) -> Engine:
 
     Connects lazily; raises `OSError` only when the SQLite file's folder cannot be made.
     """
-    if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    connect_args: dict[str, Any] = {}
-    if "connect_timeout" not in url.query:
-        connect_args["connect_timeout"] = 10  # an unreachable host fails instead of hanging
+    engine = _sqlite_engine(url) if url.get_backend_name() == "sqlite" else _pg_engine(url)
+    sql_trouble.install(engine)
+    return engine
+
+
+_PG_CONNECT_ARGS: dict[str, Any] = {
+    # An unreachable host fails instead of hanging.
+    "connect_timeout": 5,
+    # A connection whose peer vanished without a word (a dropped path, a frozen host) fails in
+    # seconds rather than after the kernel's retransmissions give up (~15 minutes): the engine
+    # thread would otherwise sit in a statement that can never finish.
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+}
+
+
+def _pg_engine(url: URL) -> Engine:
+    connect_args = {k: v for k, v in _PG_CONNECT_ARGS.items() if k not in url.query}
     return create_engine(
         url, pool_size=5, max_overflow=5, pool_pre_ping=True, connect_args=connect_args
     )

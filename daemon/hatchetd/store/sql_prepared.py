@@ -10,6 +10,7 @@ whose cost is per call, not per row.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +21,9 @@ from sqlalchemy import ColumnElement, Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+
+from hatchetd.store import sql_trouble
+from hatchetd.store.errors import StoreUnavailable
 
 Processor = Callable[[Any], Any] | None
 
@@ -90,11 +94,21 @@ class Prepared:
         dialect = conn.dialect
         form = self._forms.get(dialect) or self._compile(dialect)
         args = form.args(params)
-        cursor = conn.connection.cursor()
+        cursor = None
         try:
+            cursor = conn.connection.cursor()
             cursor.execute(form.sql, args)
         except Exception as exc:
-            cursor.close()
+            if cursor is not None:
+                with contextlib.suppress(Exception):  # a dead connection's cursor, say
+                    cursor.close()
+            # Straight on the cursor, the engine's `handle_error` hook is skipped: translate
+            # here what it would have, and drop a connection that died.
+            trouble = sql_trouble.classify(exc)
+            if trouble is not None:
+                if isinstance(trouble, StoreUnavailable):
+                    conn.invalidate(exc)
+                raise trouble from exc
             dbapi_error = dialect.loaded_dbapi.Error
             if isinstance(exc, dbapi_error):
                 # The same exception types as Connection.execute raises.

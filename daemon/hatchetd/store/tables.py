@@ -252,6 +252,18 @@ workers = Table(
     Index("ix_workers_status", "status", "registered_at"),
 )
 
+replicas = Table(
+    "replicas",
+    metadata,
+    Column("id", id_type(), primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("renewed_at", UtcDateTime, nullable=False),
+    Column("stopped_at", UtcDateTime, nullable=True),
+    Column("commit_seq", BigInteger(), nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

@@ -1,0 +1,9 @@
+"""The engine's home in the daemon: its thread, batched commits, and riding out outages."""
+
+from __future__ import annotations
+
+from hatchetd.runtime.faults import Faults
+from hatchetd.runtime.outage import Outage
+from hatchetd.runtime.runtime import Command, Runtime
+
+__all__ = ["Command", "Faults", "Outage", "Runtime"]

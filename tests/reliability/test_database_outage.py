@@ -1,0 +1,118 @@
+"""The daemon survives losing its PostgreSQL connection (issue 10, item 1).
+
+A TCP proxy started by the test stands between hatchetd and PostgreSQL. Cutting it resets every
+connection and refuses new ones, as a database restart or a dropped network path does. While cut,
+the daemon must say so truthfully (`/readyz` 503, writes and reads 503 `database_unavailable`
+with `Retry-After`) instead of hanging or dying; once the database is back it must recover by
+itself within 2 s, with nothing acknowledged lost and work in flight finished.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from acceptance_support import PG_URL_VARIABLE, Daemon, start_daemon, stop, wait_for
+from process_fixtures import drop_pg_database, new_pg_database
+from reliability_support import run_status, sleep_chain, start_worker, write_workflow
+from tcp_proxy import TcpProxy, proxy_to
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get(PG_URL_VARIABLE),
+    reason=f"{PG_URL_VARIABLE} is not set: the PostgreSQL outage tests need a server",
+)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    base = os.environ[PG_URL_VARIABLE]
+    url = new_pg_database(base)
+    yield url
+    drop_pg_database(base, url)
+
+
+@pytest.fixture
+def proxy(pg_url: str) -> Iterator[TcpProxy]:
+    parts = urlsplit(pg_url)
+    with proxy_to(parts.hostname or "127.0.0.1", parts.port or 5432) as p:
+        yield p
+
+
+def via(proxy: TcpProxy, url: str) -> str:
+    """`url` with its host and port replaced by the proxy's."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{proxy.port}"
+    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
+
+
+def answer(daemon: Daemon, method: str, path: str, **kwargs: object) -> httpx.Response:
+    with httpx.Client(base_url=daemon.address, timeout=30.0) as client:
+        return client.request(method, path, **kwargs)  # type: ignore[arg-type]
+
+
+def timed(daemon: Daemon, method: str, path: str, **kwargs: object) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = answer(daemon, method, path, **kwargs)
+    return response, time.monotonic() - started
+
+
+@pytest.mark.parametrize("cut_seconds", [5, 60])
+def test_a_cut_database_is_reported_and_recovered_from(
+    folder: Path, pg_url: str, proxy: TcpProxy, cut_seconds: int
+) -> None:
+    write_workflow(folder, "slow", sleep_chain("slow", "slow:go", steps=1, seconds=3, timeout="5s"))
+    daemon = start_daemon(folder, database_url=via(proxy, pg_url))
+    try:
+        worker = start_worker(daemon)
+        before = answer(daemon, "POST", "/api/v1/events", json={"key": "slow:go"})
+        assert before.status_code == 201, before.text
+        run_id = before.json()["run_ids"][0]
+        worker.read_until("started")  # the step runs across the cut
+
+        proxy.cut()
+        cut_at = time.monotonic()
+        push, took = timed(daemon, "POST", "/api/v1/events", json={"key": "slow:go"})
+        assert push.status_code == 503, push.text
+        assert push.json()["error"]["code"] == "database_unavailable"
+        assert int(push.headers["retry-after"]) >= 1
+        assert took < 15, f"a push took {took:.1f} s to be refused"
+        ready = answer(daemon, "GET", "/readyz")
+        assert ready.status_code == 503
+        assert "database" in ready.json()["error"]["message"]
+        listed = answer(daemon, "GET", "/api/v1/events")
+        assert listed.status_code == 503, listed.text
+        assert listed.json()["error"]["code"] == "database_unavailable"
+        assert answer(daemon, "GET", "/livez").status_code == 200
+
+        time.sleep(max(0.0, cut_seconds - (time.monotonic() - cut_at)))  # the outage itself
+        proxy.restore()
+        restored_at = time.monotonic()
+        wait_for(
+            lambda: answer(daemon, "GET", "/readyz").status_code == 200,
+            timeout=10,
+            what="/readyz to say ready again",
+        )
+        recovered_in = time.monotonic() - restored_at
+        assert recovered_in < 2.5, f"recovered {recovered_in:.2f} s after the database came back"
+
+        after = answer(daemon, "POST", "/api/v1/events", json={"key": "slow:go"})
+        assert after.status_code == 201, after.text
+        # The step that ran across the cut finished within its timeout: its result is kept.
+        trace = daemon.wait_for_run(run_id, timeout=30)
+        assert trace["run"]["status"] == "SUCCEEDED", trace
+        assert daemon.wait_for_run(after.json()["run_ids"][0], timeout=30)["run"]["status"] == (
+            "SUCCEEDED"
+        )
+        assert run_status(daemon, run_id) == "SUCCEEDED"
+        stop(worker.process)
+    finally:
+        started = time.monotonic()
+        code = stop(daemon.process, timeout=15)
+        assert code == 0, "".join(daemon.output)
+        assert time.monotonic() - started < 12
