@@ -37,6 +37,8 @@ class Settings:
     """When set, every route and the worker socket require `Authorization: Bearer <token>`."""
     heartbeat_interval: float
     """Seconds between worker heartbeats."""
+    drain_timeout: float = 10.0
+    """Seconds a SIGTERM gives running steps and requests to finish before the daemon exits."""
 
     @property
     def state_dir(self) -> Path:
@@ -83,8 +85,16 @@ def parse_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
     parser.add_argument(
         "--heartbeat-interval",
         type=float,
-        default=float(environ.get("HATCHET_HEARTBEAT_INTERVAL", "5")),
+        # A string default goes through `type` too: a bad variable is a usage error, not a crash.
+        default=environ.get("HATCHET_HEARTBEAT_INTERVAL", "5"),
         help="seconds between worker heartbeats; a worker silent for 3 of them is lost",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=environ.get("HATCHET_DRAIN_TIMEOUT", "10"),
+        help="seconds a SIGTERM gives running steps and requests to finish before exiting "
+        "(HATCHET_DRAIN_TIMEOUT; default 10)",
     )
     parser.add_argument("--version", action="version", version=f"hatchetd {__version__}")
     args = parser.parse_args(list(argv))
@@ -99,6 +109,8 @@ def parse_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         raise SettingsError(f"port {args.port} is out of range 0-65535")
     if args.heartbeat_interval <= 0:
         raise SettingsError("--heartbeat-interval must be more than 0")
+    if args.drain_timeout <= 0:
+        raise SettingsError("--drain-timeout must be more than 0")
     database_url = args.db or f"sqlite:///{folder.parent / STATE_DIR_NAME / 'hatchet.db'}"
     return Settings(
         folder=folder,
@@ -107,6 +119,7 @@ def parse_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         port=args.port,
         token=token,
         heartbeat_interval=args.heartbeat_interval,
+        drain_timeout=args.drain_timeout,
     )
 
 

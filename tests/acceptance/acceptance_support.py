@@ -120,6 +120,20 @@ def stop(process: subprocess.Popen[str], *, timeout: float = 15.0) -> int:
     return process.returncode
 
 
+def wait_exit(process: subprocess.Popen[str], *, timeout: float = 15.0) -> int:
+    """Wait for a process that was already signalled to exit (a second SIGTERM would force
+    hatchetd out of its drain); fail the test if it does not."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail(f"{process.args!r} did not exit within {timeout}s")
+    if process.stdout is not None:
+        process.stdout.close()
+    return process.returncode
+
+
 def free_port() -> int:
     """A port nothing listens on right now (for a daemon that must come back on the same one)."""
     import socket

@@ -132,16 +132,22 @@ def test_listing_filters_by_key_pattern(client: TestClient) -> None:
     assert sorted(e["key"] for e in listed) == ["user:create", "user:delete"]
 
 
-def test_a_draining_daemon_refuses_pushes_and_is_not_ready(client: TestClient) -> None:
+def test_a_draining_daemon_refuses_new_requests_and_is_not_ready(client: TestClient) -> None:
     app = client.app
     assert isinstance(app, FastAPI)
     app.state.services.draining = True  # what the first SIGTERM does
 
-    response = client.post("/api/v1/events", json={"key": "a:b"})
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "unavailable"
+    for response in (
+        client.post("/api/v1/events", json={"key": "a:b"}),
+        client.get("/api/v1/events"),
+    ):
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "unavailable"
+        assert response.headers["retry-after"] == "5"
+        assert response.headers["connection"] == "close"
     assert client.get("/readyz").status_code == 503
-    assert client.get("/api/v1/events").status_code == 200  # reads still work
+    assert client.get("/livez").status_code == 200
+    app.state.services.draining = False
     assert count_events(client) == 0
 
 

@@ -17,7 +17,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
-from acceptance_support import PG_URL_VARIABLE, Daemon, start_daemon, stop, wait_for
+from acceptance_support import (
+    PG_URL_VARIABLE,
+    Daemon,
+    start_daemon,
+    stop,
+    wait_for,
+    wait_until_loaded,
+)
 from process_fixtures import drop_pg_database, new_pg_database
 from reliability_support import run_status, sleep_chain, start_worker, write_workflow
 from tcp_proxy import TcpProxy, proxy_to
@@ -89,6 +96,8 @@ def test_a_cut_database_is_reported_and_recovered_from(
         assert listed.status_code == 503, listed.text
         assert listed.json()["error"]["code"] == "database_unavailable"
         assert answer(daemon, "GET", "/livez").status_code == 200
+        # A workflow saved during the outage is loaded once the database is back.
+        write_workflow(folder, "late", sleep_chain("late", "late:go", steps=1, seconds=0))
 
         time.sleep(max(0.0, cut_seconds - (time.monotonic() - cut_at)))  # the outage itself
         proxy.restore()
@@ -101,6 +110,7 @@ def test_a_cut_database_is_reported_and_recovered_from(
         recovered_in = time.monotonic() - restored_at
         assert recovered_in < 2.5, f"recovered {recovered_in:.2f} s after the database came back"
 
+        wait_until_loaded(daemon, "late")
         after = answer(daemon, "POST", "/api/v1/events", json={"key": "slow:go"})
         assert after.status_code == 201, after.text
         # The step that ran across the cut finished within its timeout: its result is kept.

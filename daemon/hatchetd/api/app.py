@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +14,7 @@ from fastapi import FastAPI
 from hatchetd import __version__
 from hatchetd.api import changes, events, health, runs, status, worker_socket, workers, workflows
 from hatchetd.api.auth import BearerAuth
+from hatchetd.api.drain import DrainGate
 from hatchetd.api.errors import install_error_handlers
 from hatchetd.api.services import Services
 from hatchetd.api.sessions import WorkerSessions
@@ -24,6 +27,8 @@ from hatchetd.workflows.watcher import watch_folder
 
 log = logging.getLogger("hatchetd")
 
+RELOAD_RETRY = 0.5
+"""Seconds between checks for a reload that failed during an outage."""
 STOP_TIMEOUT = 5.0
 """Seconds the engine thread gets to finish its last batch at shutdown."""
 
@@ -63,7 +68,7 @@ def create_app(
             changes=lambda written: services.changes.publish(written, the_clock.now()),
         )
         stop = asyncio.Event()
-        watcher: asyncio.Task[None] | None = None
+        tasks: list[asyncio.Task[None]] = []
         try:
             await asyncio.to_thread(runtime.opened.wait)
             await reload_folder(services)
@@ -71,15 +76,15 @@ def create_app(
             async def on_change() -> None:
                 await reload_folder(services)
 
-            watcher = asyncio.create_task(watch_folder(settings.folder, on_change, stop=stop))
+            tasks.append(asyncio.create_task(watch_folder(settings.folder, on_change, stop=stop)))
+            tasks.append(asyncio.create_task(_reload_after_outages(services, stop)))
             yield
         finally:
             services.drain()
             stop.set()
-            if watcher is not None:
-                await watcher
+            await asyncio.gather(*tasks)
             await services.sessions.close_all()
-            await runtime.stop(timeout=STOP_TIMEOUT)
+            await runtime.stop(timeout=_time_left(services))
             if store is None:
                 the_store.close()
 
@@ -91,10 +96,28 @@ def create_app(
     )
     if settings.token is not None:
         app.add_middleware(BearerAuth, token=settings.token)
+    app.add_middleware(DrainGate)  # outermost: a draining daemon answers before anything else
     install_error_handlers(app)
     for module in (health, status, events, runs, workflows, workers, changes, worker_socket):
         app.include_router(module.router)
     return app
+
+
+async def _reload_after_outages(services: Services, stop: asyncio.Event) -> None:
+    """Reload the folder once the database is back if a reload failed meanwhile (a file saved
+    during the outage, or the first load at start)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RELOAD_RETRY)
+        if services.reload_pending and services.runtime.outage.trouble is None:
+            await reload_folder(services)
+
+
+def _time_left(services: Services) -> float:
+    """How long the engine thread may take to stop: what is left of the drain timeout."""
+    if services.stop_by is None:
+        return STOP_TIMEOUT
+    return max(0.2, services.stop_by - time.monotonic())
 
 
 async def reload_folder(services: Services) -> ReloadOutcome | None:
@@ -111,9 +134,13 @@ async def reload_folder(services: Services) -> ReloadOutcome | None:
     except OSError as exc:  # the folder vanished; keep what is active until it is back
         log.warning("cannot read %s: %s", registry.root, exc)
         return None
-    except StoreTrouble as exc:  # the watcher reloads again at the next change, or on recovery
-        log.warning("cannot reload %s now: %s", registry.root, exc)
+    except StoreTrouble as exc:
+        log.warning(
+            "cannot reload %s now (again once the database is back): %s", registry.root, exc
+        )
+        services.reload_pending = True
         return None
+    services.reload_pending = False
     services.reload = outcome
     services.reloads += 1
     for f in outcome.files:

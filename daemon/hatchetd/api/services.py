@@ -35,16 +35,32 @@ class Services:
     """Set on SIGTERM: pushes get 503 while in-flight work finishes."""
     address: str = ""
     """Where the daemon listens, once it does."""
+    reload_pending: bool = False
+    """A reload failed because the database was in trouble; it is retried once it is back."""
     reloads: int = field(default=0)
     """How many reloads have completed (tests wait on it)."""
     changes: ChangeHub = field(default_factory=ChangeHub)
     """The change stream's subscribers."""
+    in_flight: int = 0
+    """HTTP requests being handled now (`DrainGate` counts them; not the change stream)."""
+    stop_by: float | None = None
+    """The monotonic time by which a draining daemon must have exited (the drain timeout)."""
 
     def drain(self) -> None:
-        """Start shutting down: refuse new pushes and end the change streams, whose open
-        connections would otherwise hold the server's graceful shutdown."""
+        """Start shutting down: refuse new requests and registrations, assign nothing more, and
+        end the change streams, whose open connections would otherwise hold the shutdown.
+        Running steps' results are still taken."""
+        if self.draining:
+            return
         self.draining = True
         self.changes.close()
+        self.runtime.post(lambda engine: engine.stop_assigning(), defer=True)
+
+    @property
+    def drained(self) -> bool:
+        """Nothing left to wait for: no request in flight and no step held by a connected
+        worker (whose result would still come)."""
+        return self.in_flight == 0 and self.runtime.held == 0
 
 
 async def get_services(request: Request) -> Services:

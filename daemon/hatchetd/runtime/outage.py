@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from hatchetd.engine import Clock
-from hatchetd.store.errors import StoreFull, StoreTrouble
+from hatchetd.store.errors import StoreFull, StoreTrouble, StoreUnavailable
 
 if TYPE_CHECKING:
     from hatchetd.runtime.runtime import Command
@@ -61,8 +61,11 @@ class Outage:
 
     def begin(self, trouble: StoreTrouble, *, down_at: datetime | None) -> int | None:
         """The database failed a batch (or could not be opened: `down_at` None). Returns the
-        batch's number when the failure came at its commit, which may have happened."""
+        batch's number when the connection was lost at its commit, which may then have
+        happened. (An error the database answered, full or locked, means it did not.)"""
         in_doubt, self._committing = self._committing, None
+        if not isinstance(trouble, StoreUnavailable):
+            in_doubt = None
         if self.trouble is None:
             self._since = time.monotonic()
             self._delay = FIRST_DELAY

@@ -35,7 +35,7 @@ from hatchetd.runtime.faults import Faults
 from hatchetd.runtime.lease import Lease
 from hatchetd.runtime.outage import Outage
 from hatchetd.store import Store
-from hatchetd.store.errors import StoreTrouble
+from hatchetd.store.errors import StoreFull, StoreTrouble
 from hatchetd.store.protocol import Written
 
 T = TypeVar("T")
@@ -47,6 +47,8 @@ ChangeSink = Callable[[list[Written]], None]
 """Receives the records each committed batch wrote, on the event loop (the change stream)."""
 
 _RESULTS = frozenset({StepRunStatus.SUCCEEDED, StepRunStatus.FAILED})
+HEADROOM = 4 * 1024 * 1024
+"""Bytes a full disk must have free again before the daemon takes work (a few largest pushes)."""
 
 
 @dataclass
@@ -164,11 +166,11 @@ class Runtime:
         self._queue.put(Command(fn, future, defer))
         return future
 
-    def post(self, fn: Callable[[Engine], object]) -> None:
-        """Queue `fn(engine)` without waiting for it (heartbeats, logs); dropped while the
-        database is in trouble."""
-        if self.outage.trouble is None:
-            self._queue.put(Command(fn, None))
+    def post(self, fn: Callable[[Engine], object], *, defer: bool = False) -> None:
+        """Queue `fn(engine)` without waiting for it (starts, logs); dropped while the database
+        is in trouble, unless `defer`."""
+        if defer or self.outage.trouble is None:
+            self._queue.put(Command(fn, None, defer))
 
     # -- the engine thread ---------------------------------------------------------------------
 
@@ -365,6 +367,7 @@ class Runtime:
 
     def _try_recovering(self) -> None:
         try:
+            self._check_headroom()
             with self._store.batch():
                 settled = self.outage.settle(self._lease.committed)
                 if not self._registered:  # the store could not be opened at start
@@ -398,6 +401,18 @@ class Runtime:
         deferred = self.outage.take_deferred()
         if deferred:
             self._execute(deferred, tick=False)
+
+    def _check_headroom(self) -> None:
+        """After the disk filled up, a tiny write succeeding is not enough: wait until there
+        is room for real work again, so `/readyz` does not flap between full and ready."""
+        if not isinstance(self.outage.trouble, StoreFull):
+            return
+        free = self._store.free_space()
+        if free is not None and free < HEADROOM:
+            raise StoreFull(
+                f"the database's disk has {free:,} bytes free; hatchetd takes work again "
+                f"once {HEADROOM:,} are"
+            )
 
     def _deliver(
         self, commands: list[Command], effects: list[Effect], written: list[Written]

@@ -240,6 +240,11 @@ class Store(Protocol):
         """Change a worker's status if it is in one of `from_statuses` (any, if empty)."""
         ...
 
+    def free_space(self) -> int | None:
+        """Bytes free on the database's disk when the store can see it (a SQLite file), else
+        None."""
+        ...
+
     # -- replicas -----------------------------------------------------------------------------
 
     def register_replica(self, replica: Replica) -> None:

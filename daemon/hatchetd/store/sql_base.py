@@ -347,6 +347,14 @@ class SqlBase:
         """Release every connection."""
         self._engine.dispose()
 
+    def free_space(self) -> int | None:
+        """Bytes free on the disk of a SQLite file; None for PostgreSQL, whose disk the
+        daemon cannot see."""
+        if self._dialect != "sqlite" or not self._engine.url.database:
+            return None
+        stats = os.statvfs(Path(self._engine.url.database).parent)
+        return stats.f_bavail * stats.f_frsize
+
     @contextmanager
     def _reading(self, *, snapshot: bool = False) -> Iterator[Connection]:
         """The batch's connection inside a batch, else a pooled one for this read.
