@@ -28,8 +28,9 @@ def test_push_prints_the_stored_event_as_json(hatchet: Hatchet) -> None:
                 "data": json.loads(SIGNUP),
                 "created_at": "2026-01-01T00:00:00Z",
                 "replayed_from_id": None,
-                "idempotency_key": None,
-                "run_ids": ["00000000-0000-0000-0000-000000000002"],
+                # made up for the push, so that its retries store it once
+                "idempotency_key": "00000000-0000-0000-0000-000000000002",
+                "run_ids": ["00000000-0000-0000-0000-000000000003"],
                 "replay_ids": [],
             },
             indent=2,
@@ -173,7 +174,7 @@ def test_show_as_text(hatchet: Hatchet) -> None:
         "created:         <time>",
         "replay of:       -",
         "replays:         -",
-        "idempotency key: -",
+        "idempotency key: <id2>",  # the one the CLI made up for the push
         "data:",
         "  {",
         '    "user": {',
@@ -183,7 +184,7 @@ def test_show_as_text(hatchet: Hatchet) -> None:
     ]
     assert (
         lines[-1].split()
-        == ["<id2>", "post-user-sign-up", "PENDING", "event", "<id1>", "<time>", "-"]
+        == ["<id3>", "post-user-sign-up", "PENDING", "event", "<id1>", "<time>", "-"]
         or "post-user-sign-up" in lines[-1]
     )
 
