@@ -206,3 +206,24 @@ def test_draining_is_kept_across_a_resync(daemon: Daemon) -> None:
     assert leaving.assignments() == []
     assert leaving.heartbeat()  # still connected
     assert daemon.steps(run_id)["only"].status is StepRunStatus.PENDING_ASSIGNMENT
+
+
+def test_a_result_re_sent_after_a_reconnect_for_a_step_it_started_is_accepted(
+    daemon: Daemon,
+) -> None:
+    daemon.load(greet=one_step_workflow())
+    leaving = daemon.connect("w")
+    run_id = daemon.push("user:create", {"name": "Ada"}).run_ids[0]
+    (assign,) = leaving.assignments()
+    leaving.started(assign)
+    leaving.draining()
+    leaving.disconnect()  # the connection dropped before the result went out
+
+    again = daemon.connect("w")  # the same process, a new identity; it drains again at once
+    assert again.draining() == []
+    outcome = daemon.call(
+        lambda e: e.step_completed(again.id, assign.step_run_id, assign.attempt, {"ok": True})
+    )
+
+    assert outcome.accepted
+    assert daemon.trace(run_id).run.status is RunStatus.SUCCEEDED
