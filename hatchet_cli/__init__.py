@@ -16,7 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hatchet_cli.client import Client, DaemonUnreachable, HatchetError
+    from hatchet_cli.client import Client, DaemonNotAnswering, DaemonUnreachable, HatchetError
     from hatchet_cli.sdk import Context, Worker, WorkerRejected
 
 __version__ = "0.1.0"
@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Client",
     "Context",
+    "DaemonNotAnswering",
     "DaemonUnreachable",
     "HatchetError",
     "Worker",
@@ -33,6 +34,7 @@ __all__ = [
 
 _LAZY = {
     "Client": "hatchet_cli.client",
+    "DaemonNotAnswering": "hatchet_cli.client",
     "DaemonUnreachable": "hatchet_cli.client",
     "HatchetError": "hatchet_cli.client",
     "Context": "hatchet_cli.sdk",

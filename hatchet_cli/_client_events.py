@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import builtins
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+from hatchet_cli._http import DaemonNotAnswering
 
 if TYPE_CHECKING:
     from hatchet_cli.client import Client
@@ -31,7 +34,9 @@ class Events:
         """Store an event (acknowledged once durable); the workflows it triggers start.
 
         Pushing the same `idempotency_key` again returns the original event; with other data it
-        is a `HatchetError` with status 409.
+        is a `HatchetError` with status 409. Without one, the push gets a new random key, so that
+        the client's own retries (`Client(retry_for=...)`) store it once. When no answer came
+        within `retry_for`, `DaemonNotAnswering` names the key: push again with it.
         """
         from hatchetd.contracts.events import Event
 
@@ -46,12 +51,14 @@ class Events:
     ) -> dict[str, Any]:
         """`push()`, returning the daemon's JSON document (an `Event`) as it came, unparsed: for
         callers that only pass it on, so they need not load the models."""
-        body = {
-            "key": key,
-            "data": {} if data is None else data,
-            "idempotency_key": idempotency_key,
-        }
-        document: dict[str, Any] = self._client.request("POST", "/api/v1/events", json=body)
+        chosen = new_idempotency_key() if idempotency_key is None else idempotency_key
+        body = {"key": key, "data": {} if data is None else data, "idempotency_key": chosen}
+        try:
+            document: dict[str, Any] = self._client.request(
+                "POST", "/api/v1/events", json=body, retry_for=self._client.retry_for
+            )
+        except DaemonNotAnswering as exc:
+            raise exc.with_key(chosen) from None
         return document
 
     def get(self, event_id: str) -> Event:
@@ -172,6 +179,11 @@ class Events:
 
         pairs = values.items() if isinstance(values, Mapping) else values
         return [PathValue(path=path, value=value) for path, value in pairs]
+
+
+def new_idempotency_key() -> str:
+    """A key for a push that was given none: random, so two pushes never share one."""
+    return str(uuid.uuid4())
 
 
 def query_time(value: datetime | None) -> str | None:

@@ -1,5 +1,6 @@
-"""The one place that speaks HTTP: JSON requests to the daemon over one keep-alive connection, and
-the two errors a caller sees (`hatchet_cli.client` re-exports them).
+"""The one place that speaks HTTP: JSON requests to the daemon over one keep-alive connection,
+retried within a bound when asked to (pushes: `_retry.py`), and the errors a caller sees
+(`hatchet_cli.client` re-exports them).
 
 The standard library's `http.client` is enough for JSON requests to one daemon and imports in about
 10 ms; httpx took ~45 ms, which every `hatchet` command that talks to the daemon paid at start-up.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json as jsonlib
 import socket
+import time
 from collections.abc import Iterator
 from http import HTTPStatus
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
@@ -17,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from hatchet_cli import __version__
+from hatchet_cli._retry import Retrying, retry_after_seconds
 
 # The characters a request target keeps as they are: RFC 3986's path characters, `?` (a path may
 # carry a query), and `%` so that the ids callers quoted stay quoted; anything else (a space, `é`)
@@ -61,6 +64,72 @@ class DaemonUnreachable(Exception):
         )
 
 
+class DaemonNotAnswering(DaemonUnreachable):
+    """The daemon took the connection, but no answer came in time: it is stopped, stalled or
+    overloaded, or the connection broke each time. Unlike a refused connection, the request may
+    have reached it: a push may have been stored. `seconds` is how long the client waited (the
+    retry bound for a push); `idempotency_key` is the push's key, to push again with."""
+
+    def __init__(
+        self, address: str, seconds: float, reason: str, idempotency_key: str | None = None
+    ) -> None:
+        self.address = address
+        self.seconds = seconds
+        self.reason = reason
+        self.idempotency_key = idempotency_key
+        message = f"the hatchet daemon at {address} did not answer within {seconds:g} s ({reason})"
+        if idempotency_key is not None:
+            message += (
+                "; the event may have been stored: push it again with idempotency key "
+                f"{idempotency_key} to store it once"
+            )
+        Exception.__init__(self, message)
+
+    def with_key(self, idempotency_key: str) -> DaemonNotAnswering:
+        """The same error, naming the key of the push that got no answer."""
+        return DaemonNotAnswering(self.address, self.seconds, self.reason, idempotency_key)
+
+
+class _NotConnected(Exception):
+    """No connection could be made: nothing was sent."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+
+
+class _NoAnswer(Exception):
+    """The connection was made, but no whole answer came back: the request may have been read."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _why(last: HatchetError | _NotConnected | _NoAnswer) -> str:
+    """Why an attempt is to be retried, for the log and the final error."""
+    if isinstance(last, HatchetError):
+        return f"the daemon answered {last.status} {last.code}"
+    if isinstance(last.cause, TimeoutError):
+        return "timed out"
+    return _reason(last.cause)
+
+
+def _note_retry(method: str, target: str, why: str, delay: float) -> None:
+    # Imported here, on this rare path only: `hatchet` starts without the logging package.
+    import logging
+
+    logging.getLogger("hatchet_cli.client").info(
+        "%s %s: %s; sending it again in %.2f s",
+        method,
+        target,
+        why,
+        delay,
+    )
+
+
 class ChangesLost(Exception):
     """A change stream's reader fell so far behind that the daemon cut it off."""
 
@@ -100,10 +169,21 @@ class Transport:
             stream.close()
 
     def request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        retry_for: float | None = None,
     ) -> Any:
         """Send one request (`path` is below the address's own path); the decoded JSON of a
-        successful answer, else `HatchetError` or `DaemonUnreachable`."""
+        successful answer, else `HatchetError`, `DaemonUnreachable` or `DaemonNotAnswering`.
+
+        With `retry_for`, the request is sent again — only for requests that are safe to repeat
+        — after a 503, a timeout or a broken connection, until `retry_for` seconds have passed
+        (see `_retry.py`). A connection refused before any attempt got through is not retried:
+        the daemon is not running, and nothing was sent."""
         if self.scheme not in ("http", "https"):
             reason = f"Request URL has an unsupported protocol '{self.scheme}://'."
             raise DaemonUnreachable(self.address, reason)
@@ -116,38 +196,116 @@ class Transport:
         if json is not None:
             body = jsonlib.dumps(json, separators=(",", ":"), ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
-        try:
-            status, reason, answer = self._send(method, target, body, headers)
-        except TimeoutError:
-            raise DaemonUnreachable(self.address, f"no answer within {self.timeout} s") from None
-        except (OSError, HTTPException) as exc:  # refused, reset, no such host, a garbled answer
-            raise DaemonUnreachable(self.address, str(exc) or type(exc).__name__) from None
+        if retry_for is None:
+            try:
+                status, reason, _, answer = self._send(method, target, body, headers, self.timeout)
+            except (_NotConnected, _NoAnswer) as failure:
+                raise self._failure(failure, self.timeout) from None
+        else:
+            status, reason, answer = self._send_retrying(
+                method, target, body, headers, Retrying(retry_for)
+            )
         if status >= 400:
             raise HatchetError.from_response(status, answer, reason or _phrase(status))
         return jsonlib.loads(answer)
 
-    def _send(
-        self, method: str, target: str, body: bytes | None, headers: dict[str, str]
+    def _failure(self, failure: _NotConnected | _NoAnswer, timeout: float) -> DaemonUnreachable:
+        """What a caller sees of an attempt that got no answer."""
+        cause = failure.cause
+        if isinstance(failure, _NoAnswer) and isinstance(cause, TimeoutError):
+            return DaemonNotAnswering(self.address, timeout, "timed out")
+        if isinstance(cause, TimeoutError):
+            return DaemonUnreachable(self.address, f"no connection within {timeout:g} s")
+        # refused, no such host, a reset, a garbled answer
+        return DaemonUnreachable(self.address, _reason(cause))
+
+    def _send_retrying(
+        self,
+        method: str,
+        target: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        retrying: Retrying,
     ) -> tuple[int, str, bytes]:
+        got_through = False
+        while True:
+            timeout = retrying.attempt_timeout(self.timeout)
+            retry_after: float | None = None
+            try:
+                status, reason, retry_after, answer = self._send(
+                    method, target, body, headers, timeout
+                )
+            except _NotConnected as failure:
+                if not got_through:  # the daemon is not there, and nothing was sent
+                    raise self._failure(failure, timeout) from None
+                last: HatchetError | _NotConnected | _NoAnswer = failure  # it went away meanwhile
+            except _NoAnswer as failure:
+                got_through = True
+                last = failure
+            else:
+                got_through = True
+                if status != 503:  # anything else is the answer, 507 and other errors included
+                    return status, reason, answer
+                last = HatchetError.from_response(status, answer, reason or _phrase(status))
+            delay = retrying.next_delay(retry_after)
+            if delay is None:
+                if isinstance(last, HatchetError):
+                    raise last
+                if retrying.retry_for == 0:  # sent once: as if it had not been retried at all
+                    raise self._failure(last, timeout) from None
+                raise DaemonNotAnswering(self.address, retrying.retry_for, _why(last)) from None
+            _note_retry(method, target, _why(last), delay)
+            time.sleep(delay)
+
+    def _send(
+        self,
+        method: str,
+        target: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        timeout: float,
+    ) -> tuple[int, str, float | None, bytes]:
+        """One attempt: status, reason phrase, the `Retry-After` in seconds, body. Raises
+        `_NotConnected` or `_NoAnswer`."""
+        self.connection.timeout = timeout
         reused = self.connection.sock is not None
+        if reused:
+            assert self.connection.sock is not None
+            self.connection.sock.settimeout(timeout)
+        else:
+            self._connect()
         try:
             return self._exchange(method, target, body, headers)
-        except (ConnectionResetError, BrokenPipeError):  # RemoteDisconnected is a reset too
+        except (ConnectionResetError, BrokenPipeError) as exc:  # RemoteDisconnected is a reset
             if not reused:
-                raise
+                raise _NoAnswer(exc) from None
+        except (OSError, HTTPException) as exc:  # a timeout, a garbled answer
+            raise _NoAnswer(exc) from None
         # The server closed the connection while it sat idle between two requests (its
         # keep-alive timeout), which shows only when the next request is sent on it: send that
         # once more, on a fresh connection. Other errors, or this one on a fresh connection, are
         # real failures.
-        return self._exchange(method, target, body, headers)
+        self._connect()
+        try:
+            return self._exchange(method, target, body, headers)
+        except (OSError, HTTPException) as exc:
+            raise _NoAnswer(exc) from None
+
+    def _connect(self) -> None:
+        try:
+            self.connection.connect()
+        except (OSError, HTTPException) as exc:  # refused, no such host, a connect timeout
+            self.connection.close()
+            raise _NotConnected(exc) from None
 
     def _exchange(
         self, method: str, target: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, str, bytes]:
+    ) -> tuple[int, str, float | None, bytes]:
         try:
             self.connection.request(method, target, body=body, headers=headers)
             response = self.connection.getresponse()
-            return response.status, response.reason, response.read()
+            retry_after = retry_after_seconds(response.getheader("Retry-After"))
+            return response.status, response.reason, retry_after, response.read()
         except BaseException:
             # Half a request or answer went by: the next request starts on a fresh connection
             # (after a timeout, the late answer would otherwise be read as the next one's).

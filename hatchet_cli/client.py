@@ -9,7 +9,8 @@ with Client() as client:                       # $HATCHET_ADDRESS, else http://1
 ```
 
 Every call returns a `hatchetd.contracts` model or raises `HatchetError` (the daemon answered with
-an error) or `DaemonUnreachable` (it did not answer at all).
+an error) or `DaemonUnreachable` (it did not answer at all; `DaemonNotAnswering`, a kind of it,
+when it took the connection but sent no answer in time).
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from urllib.parse import quote
 from hatchet_cli._client_events import Events, query_time
 from hatchet_cli._http import (
     ChangesLost,
+    DaemonNotAnswering,
     DaemonUnreachable,
     HatchetError,
     Transport,
     stream_events,
 )
+from hatchet_cli._retry import DEFAULT_RETRY_FOR
 
 # The models are imported when a call needs them, not with this module: a CLI command that only
 # passes the daemon's JSON on (`hatchet events push -o id`) starts without loading pydantic.
@@ -50,6 +53,7 @@ __all__ = [
     "DEFAULT_ADDRESS",
     "ChangesLost",
     "Client",
+    "DaemonNotAnswering",
     "DaemonUnreachable",
     "HatchetError",
 ]
@@ -62,14 +66,30 @@ class Client:
     """A synchronous client of one daemon.
 
     `address` defaults to `$HATCHET_ADDRESS`, else `http://127.0.0.1:7070`; `token` to
-    `$HATCHET_TOKEN` (sent as `Authorization: Bearer ...`). `timeout` is in seconds. Requests go
-    over one keep-alive connection; close it with `close()` or use the client as a context
-    manager. One client is for one thread at a time.
+    `$HATCHET_TOKEN` (sent as `Authorization: Bearer ...`). `timeout` is how many seconds a
+    request waits for its answer. Requests go over one keep-alive connection; close it with
+    `close()` or use the client as a context manager. One client is for one thread at a time.
+
+    A push (`events.push`) carries an idempotency key — one made up for it unless you give one —
+    and is sent again with the same key after a 503, a timeout or a broken connection, until
+    `retry_for` seconds have passed since it was first sent (0: send it once). A connection
+    refused at the first attempt is not retried: `DaemonUnreachable` at once.
     """
 
     def __init__(
-        self, address: str | None = None, token: str | None = None, timeout: float = 10.0
+        self,
+        address: str | None = None,
+        token: str | None = None,
+        timeout: float = 10.0,
+        *,
+        retry_for: float = DEFAULT_RETRY_FOR,
     ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be more than 0 seconds, not {timeout}")
+        if retry_for < 0:
+            raise ValueError(f"retry_for must be 0 or more seconds, not {retry_for}")
+        self.retry_for = retry_for
+        """Seconds a push is retried for (see above)."""
         chosen = address or os.environ.get("HATCHET_ADDRESS") or DEFAULT_ADDRESS
         self.address = (chosen if "://" in chosen else f"http://{chosen}").rstrip("/")
         self.token = token or os.environ.get("HATCHET_TOKEN") or None
@@ -114,12 +134,15 @@ class Client:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        retry_for: float | None = None,
     ) -> Any:
         """Send one request to the API; the decoded JSON of a successful answer.
 
         `params` become the query string; `None` values are left out, lists repeat the name.
+        `retry_for` retries the request as a push is (see the class), for requests that are
+        safe to send twice.
         """
-        return self._http.request(method, path, json=json, params=params)
+        return self._http.request(method, path, json=json, params=params, retry_for=retry_for)
 
     def changes(
         self,

@@ -37,12 +37,15 @@ class Connection:
     token: str | None = None
 
 
-def connect(ctx: typer.Context) -> Client:
-    """A client of the daemon the root options name; close it (`with connect(ctx) as client`)."""
+def connect(ctx: typer.Context, *, retry_for: float | None = None) -> Client:
+    """A client of the daemon the root options name; close it (`with connect(ctx) as client`).
+    `retry_for` bounds its pushes' retries (the client's default when None)."""
     from hatchet_cli.client import Client
 
     connection = ctx.find_object(Connection) or Connection()
-    return Client(connection.address, connection.token)
+    if retry_for is None:
+        return Client(connection.address, connection.token)
+    return Client(connection.address, connection.token, retry_for=retry_for)
 
 
 # The exit code for each HTTP status the daemon answers with; other 4xx are invalid input.
@@ -52,10 +55,12 @@ _STATUS_CODES = {401: ExitCode.AUTH, 403: ExitCode.AUTH, 404: ExitCode.NOT_FOUND
 @contextmanager
 def daemon_errors() -> Iterator[None]:
     """Turn the client's errors into one `error: ...` line on stderr and design §10's exit code."""
-    from hatchet_cli.client import DaemonUnreachable, HatchetError
+    from hatchet_cli.client import DaemonNotAnswering, DaemonUnreachable, HatchetError
 
     try:
         yield
+    except DaemonNotAnswering as exc:  # before its base class: it means something else
+        fail(str(exc), ExitCode.NO_ANSWER)
     except DaemonUnreachable as exc:
         fail(str(exc), ExitCode.UNREACHABLE)
     except HatchetError as exc:

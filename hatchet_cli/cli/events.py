@@ -70,11 +70,20 @@ Until = Annotated[
 
 WAIT_TIMEOUT = 300.0
 """Seconds `push --wait` waits for the runs unless `--timeout` says otherwise."""
+RETRY_FOR = 30.0
+"""Seconds a push is retried for unless `--retry-for` says otherwise. Kept equal to
+`hatchet_cli._retry.DEFAULT_RETRY_FOR` (not imported: `hatchet --help` loads no HTTP client)."""
 
 PUSH_HELP = "\n\n".join(
     [
         "Push an event; the workflows it triggers start.",
         "Prints the stored event (with the ids of the runs it triggered) once it is durable.",
+        "The push carries an idempotency key (a random one unless [bold]--idempotency-key[/bold] "
+        "gives it) and is sent again with the same key when the daemon answers 503, does not "
+        f"answer, or the connection breaks, for up to [bold]--retry-for[/bold] seconds "
+        f"(default {RETRY_FOR:g}): it is stored once. A daemon that refuses the connection "
+        "exits 5 at once; one that took the push but did not answer within "
+        "[bold]--retry-for[/bold] exits 7, and the message names the key to push again with.",
         "With [bold]--wait[/bold] it then waits for those runs to finish and exits 0 if all "
         "succeeded, 1 if one failed or was cancelled or if [bold]--timeout[/bold] passed first. "
         "The table is followed by the runs as they ended; [bold]-o json[/bold] prints the "
@@ -99,10 +108,21 @@ def push(
         str | None,
         typer.Option(
             "--idempotency-key",
-            help="Pushing the same key again returns the first event instead of a new one.",
+            help="Pushing the same key again returns the first event instead of a new one "
+            "(default: a random key, for this push's own retries).",
             show_default=False,
         ),
     ] = None,
+    retry_for: Annotated[
+        float,
+        typer.Option(
+            "--retry-for",
+            min=0,
+            metavar="SECONDS",
+            help="Retry a push the daemon did not answer, or answered 503, for this long "
+            "(0: send it once).",
+        ),
+    ] = RETRY_FOR,
     wait: Annotated[
         bool,
         typer.Option(
@@ -125,7 +145,7 @@ def push(
     if timeout is not None and not wait:
         fail("--timeout goes with --wait", ExitCode.USAGE)
     body = read_data(payload) if payload is not None else {}
-    with daemon_errors(), connect(ctx) as client:
+    with daemon_errors(), connect(ctx, retry_for=retry_for) as client:
         document = client.events.push_document(key, body, idempotency_key=idempotency_key)
         if output is not OutputFormat.table and not wait:
             # Scripts' path: the daemon's document as it came, so no models load (start-up).

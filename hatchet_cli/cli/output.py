@@ -49,6 +49,9 @@ class ExitCode(IntEnum):
     """The daemon could not be reached at its address."""
     INVALID_INPUT = 6
     """The input is invalid: a workflow file with errors, bad JSON data, a missing path."""
+    NO_ANSWER = 7
+    """The daemon took the connection but did not answer in time: a push may have been stored
+    (push again with the idempotency key the error names)."""
 
 
 class OutputFormat(StrEnum):

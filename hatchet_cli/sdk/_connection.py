@@ -22,8 +22,10 @@ from hatchetd.contracts.worker_protocol import (
     Assign,
     Cancel,
     Completed,
+    Draining,
     Failed,
     Heartbeat,
+    Log,
     ProtocolError,
     Register,
     Registered,
@@ -49,8 +51,10 @@ TRANSIENT_REFUSALS = frozenset({"draining", "unavailable"})
 any other code means retrying would not help, and the worker stops with `WorkerRejected`."""
 
 MAX_QUEUED = 10_000
-"""How many `started` and `log` messages wait for the socket while it is down; older ones are
-dropped beyond that (results are never dropped: the outbox keeps them)."""
+"""How many messages wait for the socket while it is down; the oldest log lines are dropped
+beyond that. Results (the outbox keeps them) and `started` are never dropped: a worker that
+drains lets the daemon hand back every step it did not say it started, so a lost `started`
+would have a running step given to a second worker. There are few: one per step it was given."""
 
 
 _HEARTBEAT = Heartbeat().model_dump_json()
@@ -124,10 +128,11 @@ class Backoff:
 class Outgoing:
     """Messages waiting for the socket, in the order they were emitted.
 
-    While the socket is down, `started` and `log` messages wait here (at most `MAX_QUEUED`).
-    Results are different: each is also in the outbox until the daemon acknowledges it, so on
-    every (re)connection `reconnected()` drops the results queued here and queues the whole
-    outbox after the rest — each unacknowledged result is sent exactly once per connection.
+    While the socket is down, `started` and `log` messages wait here (beyond `MAX_QUEUED`,
+    the oldest log lines give way). Results are different: each is also in the outbox until the
+    daemon acknowledges it, so on every (re)connection `reconnected()` drops the results queued
+    here and queues the whole outbox after the rest — each unacknowledged result is sent exactly
+    once per connection. A `draining` not sent is dropped too: each connection says its own.
     """
 
     def __init__(self, limit: int = MAX_QUEUED) -> None:
@@ -135,38 +140,60 @@ class Outgoing:
         self._ready = asyncio.Event()
         self._limit = limit
         self._dropped = 0
+        self._unsent = 0
+        self._flushed = asyncio.Event()
+        self._flushed.set()
 
     def put(self, message: WorkerMessage) -> None:
         """Queue a message (called on the event loop only)."""
         self._messages.append(message)
         if len(self._messages) > self._limit:
             self._drop_oldest()
-        self._ready.set()
+        self._changed()
 
     def put_back(self, message: WorkerMessage) -> None:
         """Return a message that could not be sent to the head of the queue."""
         self._messages.appendleft(message)
-        self._ready.set()
+        self._unsent -= 1
+        self._changed()
 
     async def get(self) -> WorkerMessage:
-        """The next message, waiting for one."""
+        """The next message, waiting for one; call `sent()` once it is on the socket."""
         while not self._messages:
             self._ready.clear()
             await self._ready.wait()
+        self._unsent += 1
         return self._messages.popleft()
+
+    def sent(self) -> None:
+        """The message `get()` returned last is on the socket."""
+        self._unsent -= 1
+        self._changed()
+
+    async def flushed(self) -> None:
+        """Return once nothing waits and nothing is being sent."""
+        await self._flushed.wait()
+
+    def _changed(self) -> None:
+        self._ready.set()
+        if self._messages or self._unsent:
+            self._flushed.clear()
+        else:
+            self._flushed.set()
 
     def reconnected(self, unacknowledged: Iterable[Completed | Failed]) -> None:
         """Prepare for a new connection: results come from the outbox, after everything else."""
-        kept = [m for m in self._messages if not isinstance(m, Completed | Failed)]
+        kept = [m for m in self._messages if not isinstance(m, Completed | Failed | Draining)]
         self._messages = deque(kept)
         self._messages.extend(unacknowledged)
+        self._unsent = 0  # whatever was being sent on the old socket was put back or lost
         if self._dropped:
             logger.warning(
-                "dropped %d log lines and started notices while the daemon was unreachable",
+                "dropped %d log lines while the daemon was unreachable",
                 self._dropped,
             )
             self._dropped = 0
-        self._ready.set()
+        self._changed()
 
     def __len__(self) -> int:
         return len(self._messages)
@@ -176,7 +203,7 @@ class Outgoing:
 
     def _drop_oldest(self) -> None:
         for index, message in enumerate(self._messages):
-            if not isinstance(message, Completed | Failed):
+            if isinstance(message, Log):
                 del self._messages[index]
                 self._dropped += 1
                 return
@@ -215,15 +242,16 @@ async def serve_socket(
 ) -> None:
     """Carry messages both ways on a registered socket.
 
-    Returns once `stopping` is set and the runner is idle (nothing running, every result
-    acknowledged); raises when the connection is lost.
+    Once `stopping` is set, it tells the daemon the worker is draining; it returns once the
+    runner is idle (nothing running, every result acknowledged) and everything queued, that
+    message included, is on the socket. Raises when the connection is lost.
     """
     outgoing.reconnected(runner.outbox)
     await _first_of(
         _read(socket, runner, stopping, address),
         _send(socket, outgoing),
         _beat(socket, heartbeat_interval),
-        stopped_and_idle(runner, stopping),
+        _drain(runner, outgoing, stopping),
     )
 
 
@@ -231,6 +259,19 @@ async def stopped_and_idle(runner: StepRunner, stopping: asyncio.Event) -> None:
     """Return once a stop was asked for and the runner has nothing left to do."""
     await stopping.wait()
     await runner.wait_idle()
+
+
+async def _drain(runner: StepRunner, outgoing: Outgoing, stopping: asyncio.Event) -> None:
+    """Once stopping: start nothing more, say `draining`, finish, and flush what is queued."""
+    await stopping.wait()
+    # Both in one step of the loop: every `started` emitted so far is queued ahead of
+    # `draining`, and none can be emitted after it, so the daemon may hand back the rest.
+    runner.stop_starting()
+    outgoing.put(Draining())
+    await runner.wait_idle()
+    # Closing with `draining` still queued would leave what the daemon had just assigned to
+    # wait out a lease instead of going straight to another worker.
+    await outgoing.flushed()
 
 
 def describe_failure(address: str, exc: BaseException, *, registered: bool) -> str:
@@ -250,13 +291,9 @@ async def _read(
         except ValidationError as exc:
             logger.warning("ignored a message from the daemon: %s", exc.errors()[0]["msg"])
             continue
-        if isinstance(message, Assign) and stopping.is_set() and not runner.knows(message):
-            logger.warning(
-                "not starting step run %s (%s): this worker is stopping",
-                message.step_run_id,
-                message.action,
-            )
-        elif isinstance(message, Assign | Cancel | ResultAck):
+        if isinstance(message, Assign | Cancel | ResultAck):
+            if stopping.is_set():  # `_drain` may not have run yet: refuse new work already
+                runner.stop_starting()
             runner.handle(message)
         elif isinstance(message, ProtocolError):
             logger.warning("the daemon refused a message: %s: %s", message.code, message.message)
@@ -271,6 +308,7 @@ async def _send(socket: ClientConnection, outgoing: Outgoing) -> None:
         except BaseException:
             outgoing.put_back(message)
             raise
+        outgoing.sent()
 
 
 async def _beat(socket: ClientConnection, interval: float) -> None:

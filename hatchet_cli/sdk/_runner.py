@@ -77,6 +77,8 @@ class _Running:
     task: asyncio.Task[None]
     in_thread: bool = False
     """A sync action is running in a thread: cancelling it is up to the action."""
+    started: bool = False
+    """Its `started` has been emitted: it runs to the end even if the worker drains."""
 
 
 class StepRunner:
@@ -103,6 +105,7 @@ class StepRunner:
         self._changed = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        self._draining = False
         self.outbox = Outbox()
 
     @property
@@ -119,6 +122,33 @@ class StepRunner:
         """Whether this attempt is running here, or its result waits for an acknowledgement."""
         key = (assign.step_run_id, assign.attempt)
         return key in self._running or key in self.outbox
+
+    @property
+    def draining(self) -> bool:
+        """`stop_starting()` was called: nothing more will start."""
+        return self._draining
+
+    def stop_starting(self) -> None:
+        """Start nothing more: drop the assigned step runs that have not emitted `started` yet
+        (they wait for a free slot, or for their task to begin) and refuse new assignments.
+        What has started runs to the end.
+
+        Called just before the worker tells the daemon it is draining: from then on, no
+        `started` can follow that message, so the daemon may give every step run it holds here
+        that is not RUNNING to another worker.
+        """
+        if self._draining:
+            return
+        self._draining = True
+        for running in list(self._running.values()):
+            if not running.started:
+                logger.info(
+                    "not starting step run %s (%s): this worker is draining; the daemon gives "
+                    "it to another worker",
+                    running.assign.step_run_id,
+                    running.assign.action,
+                )
+                running.task.cancel()
 
     def handle(self, message: Assign | Cancel | ResultAck) -> None:
         """Act on one of the daemon's messages about step runs."""
@@ -138,6 +168,14 @@ class StepRunner:
         result = self.outbox.get(key)
         if result is not None:  # assigned again before our result arrived: answer again
             self._emit(result)
+            return
+        if self._draining:
+            logger.info(
+                "not starting step run %s (%s): this worker is draining; the daemon gives it to "
+                "another worker",
+                assign.step_run_id,
+                assign.action,
+            )
             return
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
@@ -238,6 +276,9 @@ class StepRunner:
                 assign.action,
             )
         async with self._free:
+            if self._draining:  # never after `draining` went out, whatever cancelled us or not
+                return
+            running.started = True
             self._emit(Started(step_run_id=assign.step_run_id, attempt=assign.attempt))
             result = await self._execute(assign, context, running)
         if context.cancelled.is_set():

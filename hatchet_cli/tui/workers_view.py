@@ -21,7 +21,14 @@ from hatchet_cli.tui.view import View
 SETTLE = 0.3
 """Seconds to gather changes before rereading the workers."""
 
-STATUS_STYLES = {"ACTIVE": "green", "LOST": "bold red reverse", "STOPPED": "dim"}
+STATUS_STYLES = {
+    "ACTIVE": "green",
+    "DRAINING": "yellow",
+    "LOST": "bold red reverse",
+    "STOPPED": "dim",
+}
+CONNECTED = ("ACTIVE", "DRAINING")
+"""Statuses of a worker whose socket is open (a draining one still finishes its steps)."""
 
 
 def age(since: str, now: datetime) -> str:
@@ -89,7 +96,7 @@ class WorkersView(View):
             status = worker["status"]
             busy = len(info["running_step_run_ids"])
             table.add_row(
-                Text(worker["name"], style="strike dim" if status != "ACTIVE" else "bold"),
+                Text(worker["name"], style="bold" if status in CONNECTED else "strike dim"),
                 worker["id"][:8],
                 Text(status, style=STATUS_STYLES.get(status, "")),
                 f"{busy}/{worker['slots']}",
@@ -101,7 +108,10 @@ class WorkersView(View):
             table.move_cursor(row=min(cursor, len(workers) - 1), animate=False)
         active = sum(info["worker"]["status"] == "ACTIVE" for info in workers)
         lost = sum(info["worker"]["status"] == "LOST" for info in workers)
+        draining = sum(info["worker"]["status"] == "DRAINING" for info in workers)
         summary = f"{active} active · {lost} lost · {len(workers)} known"
+        if draining:
+            summary = f"{active} active · {draining} draining · {lost} lost · {len(workers)} known"
         self.query_one("#workers-summary", Static).update(summary)
 
     def _tick(self) -> None:

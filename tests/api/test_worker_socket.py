@@ -144,3 +144,54 @@ def test_results_sent_back_to_back_share_a_commit_and_are_acked_in_order(
     assert runtime.commits - before <= 3  # the held batch, then the 30 results together
     runs = client.get("/api/v1/runs", params={"status": "SUCCEEDED"}).json()
     assert len(runs["items"]) == 10
+
+
+def test_a_draining_worker_keeps_what_it_started_and_the_rest_goes_to_another(
+    client: TestClient,
+) -> None:
+    with (
+        client.websocket_connect(PROTOCOL_PATH) as leaving,
+        client.websocket_connect(PROTOCOL_PATH) as staying,
+    ):
+        leaving_id = register(leaving, SIGN_UP_ACTIONS)["worker_id"]
+        event = client.post("/api/v1/events", json={"key": "user:create", "data": SIGN_UP}).json()
+        run_id = event["run_ids"][0]
+        assigns = [json.loads(leaving.receive_text()) for _ in range(3)]
+        staying_id = register(staying, SIGN_UP_ACTIONS)["worker_id"]  # nothing waits for it
+        started, *unstarted = assigns
+        ids = {"step_run_id": started["step_run_id"], "attempt": 1}
+
+        leaving.send_text(json.dumps({"type": "started", **ids}))
+        leaving.send_text(json.dumps({"type": "draining"}))
+
+        moved = [json.loads(staying.receive_text()) for _ in unstarted]
+        assert sorted((m["step_run_id"], m["attempt"]) for m in moved) == sorted(
+            (u["step_run_id"], 1) for u in unstarted
+        )
+        listed = {w["worker"]["id"]: w for w in client.get("/api/v1/workers").json()}
+        assert listed[leaving_id]["worker"]["status"] == "DRAINING"
+        assert listed[leaving_id]["running_step_run_ids"] == [started["step_run_id"]]
+        # A `started` for a step it handed back is refused: the step stays with the other.
+        late = {"step_run_id": unstarted[0]["step_run_id"], "attempt": 1}
+        leaving.send_text(json.dumps({"type": "started", **late}))
+        leaving.send_text(json.dumps({"type": "completed", **ids, "output": {"ok": 1}}))
+        assert json.loads(leaving.receive_text())["accepted"] is True  # after the `started`
+        steps = {
+            s["id"]: s
+            for j in client.get(f"/api/v1/runs/{run_id}").json()["jobs"]
+            for s in j["step_runs"]
+        }
+        assert (steps[late["step_run_id"]]["status"], steps[late["step_run_id"]]["worker_id"]) == (
+            "ASSIGNED",
+            staying_id,
+        )
+        for m in moved:
+            done = {"step_run_id": m["step_run_id"], "attempt": 1}
+            staying.send_text(json.dumps({"type": "completed", **done, "output": {"ok": 2}}))
+            assert json.loads(staying.receive_text())["accepted"] is True
+
+    trace = client.get(f"/api/v1/runs/{run_id}").json()
+    assert trace["run"]["status"] == "SUCCEEDED"
+    workers = {s["worker_id"] for j in trace["jobs"] for s in j["step_runs"]}
+    assert workers == {leaving_id, staying_id}
+    assert all(s["attempt"] == 1 for j in trace["jobs"] for s in j["step_runs"])

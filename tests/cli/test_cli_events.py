@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from hatchet_cli.cli.app import app
 from tests.cli.conftest import Hatchet, normalise
+from tests.unit.stand_in_daemon import Answer, serving
 
 SIGNUP = '{"user": {"firstName": "Ada", "email": "ada@example.com"}}'
 
@@ -28,8 +32,9 @@ def test_push_prints_the_stored_event_as_json(hatchet: Hatchet) -> None:
                 "data": json.loads(SIGNUP),
                 "created_at": "2026-01-01T00:00:00Z",
                 "replayed_from_id": None,
-                "idempotency_key": None,
-                "run_ids": ["00000000-0000-0000-0000-000000000002"],
+                # made up for the push, so that its retries store it once
+                "idempotency_key": "00000000-0000-0000-0000-000000000002",
+                "run_ids": ["00000000-0000-0000-0000-000000000003"],
                 "replay_ids": [],
             },
             indent=2,
@@ -173,7 +178,7 @@ def test_show_as_text(hatchet: Hatchet) -> None:
         "created:         <time>",
         "replay of:       -",
         "replays:         -",
-        "idempotency key: -",
+        "idempotency key: <id2>",  # the one the CLI made up for the push
         "data:",
         "  {",
         '    "user": {',
@@ -183,7 +188,7 @@ def test_show_as_text(hatchet: Hatchet) -> None:
     ]
     assert (
         lines[-1].split()
-        == ["<id2>", "post-user-sign-up", "PENDING", "event", "<id1>", "<time>", "-"]
+        == ["<id3>", "post-user-sign-up", "PENDING", "event", "<id1>", "<time>", "-"]
         or "post-user-sign-up" in lines[-1]
     )
 
@@ -246,3 +251,35 @@ def test_replay_an_unknown_event_exits_3(hatchet: Hatchet) -> None:
     result = hatchet("events", "replay", "nope")
     assert result.exit_code == 3
     assert result.stderr.startswith("error: ")
+
+
+def test_a_push_the_daemon_took_but_never_answered_exits_7_naming_the_key() -> None:
+    with serving() as stalled:
+        stalled.reply = lambda seen: Answer(201, json={}, delay=10)
+        result = CliRunner().invoke(
+            app,
+            ["--address", stalled.address, "events", "push", "user:create", "--retry-for", "0.5"],
+        )
+        key = stalled.seen[0].json()["idempotency_key"]
+
+    assert result.exit_code == 7
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: the hatchet daemon at {stalled.address} did not answer within 0.5 s (timed out); "
+        f"the event may have been stored: push it again with idempotency key {key} to store it "
+        "once\n"
+    )
+
+
+def test_a_push_to_a_daemon_that_is_not_running_exits_5_at_once(closed_address: str) -> None:
+    result = CliRunner().invoke(app, ["--address", closed_address, "events", "push", "a:b"])
+
+    assert result.exit_code == 5
+    assert result.stderr.startswith(f"error: cannot reach the hatchet daemon at {closed_address}")
+
+
+def test_the_push_retry_bound_is_the_clients_default() -> None:
+    from hatchet_cli._retry import DEFAULT_RETRY_FOR
+    from hatchet_cli.cli.events import RETRY_FOR
+
+    assert RETRY_FOR == DEFAULT_RETRY_FOR

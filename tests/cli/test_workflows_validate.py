@@ -315,6 +315,7 @@ def test_exit_codes_match_the_design() -> None:
         "AUTH": 4,
         "UNREACHABLE": 5,
         "INVALID_INPUT": 6,
+        "NO_ANSWER": 7,
     }
 
 

@@ -271,6 +271,10 @@ class FakeWorker:
                 done += 1
         return done
 
+    def draining(self) -> list[str]:
+        """Say it is shutting down; the ids of the step runs handed back."""
+        return self.daemon.call(lambda e: e.worker_draining(self.id))
+
     def heartbeat(self) -> bool:
         """Send a heartbeat."""
         return self.daemon.call(lambda e: e.heartbeat(self.id))

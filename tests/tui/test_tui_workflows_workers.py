@@ -79,3 +79,29 @@ def test_a_lost_worker_is_marked(daemon: Daemon) -> None:
         assert "1 lost" in str(app.query_one("#workers-summary", Static).render())
 
     drive(daemon.address, scenario)
+
+
+def test_a_draining_worker_is_marked_and_still_counted_as_connected(daemon: Daemon) -> None:
+    async def scenario(app: HatchetApp, pilot: Pilot[None], posted: list[Message]) -> None:
+        view = app.query_one(WorkersView)
+        info = {
+            "worker": {
+                "id": "1" * 8 + "-0000-0000-0000-000000000000",
+                "name": "leaving",
+                "actions": ["a:b"],
+                "slots": 2,
+                "status": "DRAINING",
+                "registered_at": "2026-01-01T00:00:00Z",
+                "last_heartbeat_at": "2026-01-01T00:00:00Z",
+            },
+            "running_step_run_ids": ["x"],
+        }
+        view.show_workers([info])
+        name, _, cell, *_ = app.query_one("#workers-table", DataTable).get_row_at(0)
+        assert str(cell) == "DRAINING"
+        assert "yellow" in str(cell.style)
+        assert "strike" not in str(name.style)
+        summary = str(app.query_one("#workers-summary", Static).render())
+        assert summary == "0 active · 1 draining · 0 lost · 1 known"
+
+    drive(daemon.address, scenario)

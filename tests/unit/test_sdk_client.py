@@ -1,27 +1,22 @@
 """`hatchet_cli.Client`: its requests, the connection it keeps and the errors a caller sees.
 
-The daemon is played by a real HTTP server on a free local port (`daemon` below), which records
-each request as it arrived on the wire and answers what the test sets.
+The daemon is played by a real HTTP server on a free local port (the `daemon` fixture,
+`stand_in_daemon.py`), which records each request as it arrived on the wire and answers what the
+test sets. How pushes are retried: `test_sdk_client_retries.py`.
 """
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email.message import Message
+import uuid
 from http.client import HTTPConnection, HTTPSConnection
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from hatchet_cli import Client, DaemonUnreachable, HatchetError
+from hatchet_cli import Client, DaemonNotAnswering, DaemonUnreachable, HatchetError
 from hatchetd.contracts.events import Event
 from hatchetd.contracts.runs import RunTrace
+from tests.unit.stand_in_daemon import Answer, Daemon, Seen
 
 EVENT = {
     "id": "3f0c5e0e-0000-4000-8000-000000000001",
@@ -47,121 +42,6 @@ RUN = {
 }
 
 
-@dataclass
-class Seen:
-    """One request as the daemon received it."""
-
-    method: str
-    path: str  # raw, as sent: quoted ids stay quoted
-    query: dict[str, list[str]]
-    headers: Message
-    body: bytes
-    connection: int  # which TCP connection it came on: 1, 2, ...
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Answer:
-    """What the daemon answers: `json`, else the raw `body`; after `delay` seconds. `close` says
-    `Connection: close`; `hang_up` closes the connection afterwards without saying so (an idle
-    keep-alive timeout); `silent` closes it without answering at all."""
-
-    status: int = 200
-    json: Any = None
-    body: bytes = b""
-    delay: float = 0.0
-    close: bool = False
-    hang_up: bool = False
-    silent: bool = False
-
-
-@dataclass
-class Daemon:
-    """A stand-in daemon at `address`: `reply` decides each answer, `seen` lists the requests."""
-
-    address: str = ""
-    reply: Callable[[Seen], Answer] = lambda seen: Answer(200, json={})
-    seen: list[Seen] = field(default_factory=list)
-    connections: int = 0
-    hung_up: threading.Event = field(default_factory=threading.Event)
-    stopping: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def handler_for(daemon: Daemon) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as the real daemon
-        disable_nagle_algorithm = True  # headers and body go in two writes
-
-        def setup(self) -> None:
-            super().setup()
-            with daemon.lock:
-                daemon.connections += 1
-                self.number = daemon.connections
-
-        def answer(self) -> None:
-            target = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            seen = Seen(
-                self.command,
-                target.path,
-                parse_qs(target.query),
-                self.headers,
-                self.rfile.read(length),
-                self.number,
-            )
-            daemon.seen.append(seen)
-            answer = daemon.reply(seen)
-            daemon.stopping.wait(answer.delay)
-            if answer.silent:
-                self.close_connection = True
-                return
-            body = answer.body if answer.json is None else json.dumps(answer.json).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            if answer.close:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
-            self.close_connection = answer.close or answer.hang_up
-
-        do_GET = do_POST = do_PUT = do_DELETE = answer
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-class Server(ThreadingHTTPServer):
-    daemon: Daemon
-
-    def shutdown_request(self, request: Any) -> None:
-        super().shutdown_request(request)
-        self.daemon.hung_up.set()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up (the timeout test) is not the server's failure
-
-
-@pytest.fixture
-def daemon() -> Iterator[Daemon]:
-    state = Daemon()
-    server = Server(("127.0.0.1", 0), handler_for(state))
-    server.daemon = state
-    state.address = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield state
-    state.stopping.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
 def test_push_posts_the_event_and_returns_the_stored_one(daemon: Daemon) -> None:
     daemon.reply = lambda seen: Answer(201, json=EVENT)
 
@@ -182,7 +62,7 @@ def test_push_posts_the_event_and_returns_the_stored_one(daemon: Daemon) -> None
     assert request.headers["Accept"] == "application/json"
 
 
-def test_push_without_data_sends_an_empty_object_and_no_token_sends_no_header(
+def test_push_without_data_or_key_sends_an_empty_object_and_a_new_key_and_no_token_no_header(
     daemon: Daemon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HATCHET_TOKEN", raising=False)
@@ -190,8 +70,12 @@ def test_push_without_data_sends_an_empty_object_and_no_token_sends_no_header(
 
     with Client(daemon.address) as client:
         client.events.push("user:create")
+        client.events.push("user:create")
 
-    assert daemon.seen[0].json() == {"key": "user:create", "data": {}, "idempotency_key": None}
+    first, second = (seen.json() for seen in daemon.seen)
+    assert {"key": first["key"], "data": first["data"]} == {"key": "user:create", "data": {}}
+    assert str(uuid.UUID(first["idempotency_key"])) == first["idempotency_key"]
+    assert second["idempotency_key"] != first["idempotency_key"]  # one key per push
     assert "Authorization" not in daemon.seen[0].headers
 
 
@@ -264,12 +148,16 @@ def test_a_daemon_that_is_not_running_is_reported_as_unreachable() -> None:
     assert "Connection refused" in caught.value.reason
 
 
-def test_a_timeout_is_reported_as_unreachable(daemon: Daemon) -> None:
+def test_a_timeout_is_reported_as_no_answer(daemon: Daemon) -> None:
     daemon.reply = lambda seen: Answer(200, json=RUN, delay=5)
 
     with Client(daemon.address, timeout=0.2) as client:
-        with pytest.raises(DaemonUnreachable, match=r"\(no answer within 0\.2 s\)"):
+        with pytest.raises(DaemonNotAnswering) as caught:
             client.runs.get("r1")
+        assert str(caught.value) == (
+            f"the hatchet daemon at {daemon.address} did not answer within 0.2 s (timed out)"
+        )
+        assert isinstance(caught.value, DaemonUnreachable)  # a kind of it, for older callers
         # The late answer is not taken for the next request's: that one goes on a new connection.
         daemon.reply = lambda seen: Answer(200, json=RUN)
         assert client.runs.get("r2") == RunTrace.model_validate(RUN)
@@ -335,14 +223,16 @@ def test_a_request_on_a_connection_closed_while_idle_is_sent_again_once(daemon: 
     assert [(seen.method, seen.connection) for seen in daemon.seen] == [("POST", 1), ("POST", 2)]
 
 
-def test_a_fresh_connection_closed_without_an_answer_is_not_retried(daemon: Daemon) -> None:
+def test_a_read_on_a_fresh_connection_closed_without_an_answer_is_not_retried(
+    daemon: Daemon,
+) -> None:
     daemon.reply = lambda seen: Answer(silent=True)
 
     with Client(daemon.address) as client, pytest.raises(DaemonUnreachable) as caught:
-        client.events.push("user:create")
+        client.runs.get("r1")
 
     assert caught.value.reason == "Remote end closed connection without response"
-    assert len(daemon.seen) == 1  # a push is never sent twice unless its first copy was lost
+    assert len(daemon.seen) == 1  # only pushes are retried
 
 
 def test_query_params_drop_none_and_repeat_lists(daemon: Daemon) -> None:

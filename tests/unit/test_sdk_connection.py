@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from hatchet_cli.sdk import Worker, WorkerRejected
+from hatchet_cli.sdk import Context, Worker, WorkerRejected
 from hatchet_cli.sdk._connection import Outgoing, register_worker, serve_socket
 from hatchet_cli.sdk._runner import StepRunner
 from hatchetd.contracts.worker_protocol import (
@@ -24,6 +24,7 @@ from hatchetd.contracts.worker_protocol import (
     Assign,
     Completed,
     DaemonMessage,
+    Draining,
     Heartbeat,
     ProtocolError,
     Register,
@@ -153,16 +154,23 @@ def serving(
     *,
     heartbeat_interval: float = 60.0,
     before: Callable[[StepRunner], Awaitable[None]] | None = None,
+    worker: Worker | None = None,
+    stopping_already: bool = False,
 ) -> MemorySocket:
-    """Serve a registered `MemorySocket` while `body` plays the daemon; the socket after."""
-    worker = Worker("w")
-    worker.register_action("echo:echo", lambda input, ctx: input)
+    """Serve a registered `MemorySocket` while `body` plays the daemon; the socket after. The
+    worker echoes its input unless another is given."""
+    if worker is None:
+        worker = Worker("w")
+        worker.register_action("echo:echo", lambda input, ctx: input)
+    the_worker = worker
 
     async def main() -> MemorySocket:
         socket = MemorySocket()
         outgoing = Outgoing()
-        runner = worker._step_runner(outgoing.put)
+        runner = the_worker._step_runner(outgoing.put)
         stopping = asyncio.Event()
+        if stopping_already:
+            stopping.set()
         try:
             if before is not None:
                 await before(runner)
@@ -243,17 +251,90 @@ def test_a_stopping_worker_starts_nothing_new_and_returns_once_results_are_ackno
         await until(lambda: bool(socket.of(Completed)))
         stopping.set()
         socket.deliver(assign("sr-2"))  # too late: the worker is stopping
-        await asyncio.sleep(0)
+        await until(lambda: bool(socket.of(Draining)))
         assert not task.done()  # sr-1's result is not acknowledged yet
         socket.deliver(ack("sr-1"))
         async with asyncio.timeout(DEADLINE):
             await task  # returns by itself: nothing runs, nothing waits for an ack
 
-    with caplog.at_level(logging.WARNING, logger="hatchet_cli.worker"):
+    with caplog.at_level(logging.INFO, logger="hatchet_cli.worker"):
         socket = serving(daemon)
 
-    assert [m.step_run_id for m in socket.of(Started)] == ["sr-1"]
-    assert caplog.messages == ["not starting step run sr-2 (echo:echo): this worker is stopping"]
+    assert socket.sent == [
+        Started(step_run_id="sr-1", attempt=1),
+        Completed(step_run_id="sr-1", attempt=1, output={"message": "sr-1"}),
+        Draining(),
+    ]
+    assert caplog.messages == [
+        "not starting step run sr-2 (echo:echo): this worker is draining; the daemon gives it to "
+        "another worker"
+    ]
+
+
+def test_draining_follows_every_started_sent_and_no_started_follows_it() -> None:
+    worker = Worker("w", slots=1)
+    release = asyncio.Event()
+
+    @worker.action("echo:echo")
+    async def wait(input: Any, ctx: Context) -> str:
+        await release.wait()
+        return ctx.step_run_id
+
+    async def daemon(
+        socket: MemorySocket, runner: StepRunner, stopping: asyncio.Event, task: asyncio.Task[None]
+    ) -> None:
+        socket.deliver(assign("sr-1"))
+        socket.deliver(assign("sr-2"))  # assigned, waiting for sr-1's slot: not started
+        await until(lambda: bool(socket.of(Started)) and runner.running == 2)
+        stopping.set()
+        await until(lambda: bool(socket.of(Draining)))
+        release.set()  # sr-1, which had started, finishes and its result goes out
+        await until(lambda: bool(socket.of(Completed)))
+        socket.deliver(ack("sr-1"))
+        async with asyncio.timeout(DEADLINE):
+            await task
+
+    socket = serving(daemon, worker=worker)
+
+    assert socket.sent == [
+        Started(step_run_id="sr-1", attempt=1),
+        Draining(),
+        Completed(step_run_id="sr-1", attempt=1, output="sr-1"),
+    ]
+
+
+def test_a_worker_that_reconnects_while_stopping_says_it_is_draining_again() -> None:
+    async def computed_before_the_reconnect(runner: StepRunner) -> None:
+        runner.assign(assign("sr-0"))
+        await until(lambda: runner.running == 0)
+
+    async def daemon(
+        socket: MemorySocket, runner: StepRunner, _: asyncio.Event, task: asyncio.Task[None]
+    ) -> None:
+        await until(lambda: bool(socket.of(Draining)))
+        socket.deliver(assign("sr-1"))  # assigned to the new identity before `draining` arrived
+        socket.deliver(ack("sr-0"))
+        async with asyncio.timeout(DEADLINE):
+            await task
+
+    socket = serving(daemon, before=computed_before_the_reconnect, stopping_already=True)
+
+    assert socket.sent == [
+        Started(step_run_id="sr-0", attempt=1),
+        Completed(step_run_id="sr-0", attempt=1, output={"message": "sr-0"}),
+        Draining(),
+    ]
+
+
+def test_a_stopping_worker_that_is_idle_still_sends_draining_before_it_returns() -> None:
+    async def daemon(
+        socket: MemorySocket, _: StepRunner, stopping: asyncio.Event, task: asyncio.Task[None]
+    ) -> None:
+        stopping.set()
+        async with asyncio.timeout(DEADLINE):
+            await task
+
+    assert serving(daemon).sent == [Draining()]
 
 
 def test_the_daemon_hanging_up_is_a_lost_connection() -> None:

@@ -33,6 +33,7 @@ def test_hatchet_cli_exports_exactly_these_names() -> None:
     assert hatchet_cli.__all__ == [
         "Client",
         "Context",
+        "DaemonNotAnswering",
         "DaemonUnreachable",
         "HatchetError",
         "Worker",
@@ -50,6 +51,7 @@ def test_every_export_resolves_to_the_object_in_its_module() -> None:
     assert hatchet_cli.Client is client.Client
     assert hatchet_cli.HatchetError is client.HatchetError
     assert hatchet_cli.DaemonUnreachable is client.DaemonUnreachable
+    assert hatchet_cli.DaemonNotAnswering is client.DaemonNotAnswering
     for name in hatchet_cli.__all__:
         assert getattr(hatchet_cli, name) is not None
         assert name in dir(hatchet_cli)

@@ -577,6 +577,62 @@ def test_a_step_run_cancelled_while_waiting_for_a_slot_never_starts() -> None:
     ]
 
 
+# -- draining ----------------------------------------------------------------------------------
+
+
+def test_once_draining_what_started_finishes_and_what_had_not_never_starts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    worker = Worker("t", slots=1)
+    release = asyncio.Event()
+
+    @worker.action("echo:echo")
+    async def wait(input: Any, ctx: Context) -> str:
+        await release.wait()
+        return ctx.step_run_id
+
+    async def body(runner: StepRunner, sent: list[WorkerMessage]) -> list[WorkerMessage]:
+        runner.assign(assign(step_run_id="sr-1"))
+        runner.assign(assign(step_run_id="sr-2"))  # will wait for sr-1's slot
+        await until(lambda: len(sent) == 1)
+        runner.assign(assign(step_run_id="sr-3"))  # its task has not even begun when...
+        runner.stop_starting()  # ...the worker begins draining
+        runner.assign(assign(step_run_id="sr-4"))  # arrives after: refused
+        release.set()
+        await until(lambda: runner.running == 0)
+        assert runner.draining
+        return sent
+
+    with caplog.at_level(logging.INFO, logger="hatchet_cli.worker"):
+        sent = run(worker, body)
+
+    assert sent == [
+        Started(step_run_id="sr-1", attempt=1),
+        Completed(step_run_id="sr-1", attempt=1, output="sr-1"),
+    ]
+    assert [m for m in caplog.messages if m.startswith("not starting")] == [
+        f"not starting step run {sr} (echo:echo): this worker is draining; the daemon gives it "
+        "to another worker"
+        for sr in ("sr-2", "sr-3", "sr-4")
+    ]
+
+
+def test_a_draining_worker_still_answers_a_repeated_assignment_from_its_outbox() -> None:
+    worker = Worker("t")
+    worker.register_action("echo:echo", lambda input, ctx: "out")
+
+    async def body(runner: StepRunner, sent: list[WorkerMessage]) -> list[WorkerMessage]:
+        runner.assign(assign())
+        await until(lambda: runner.running == 0)
+        runner.stop_starting()
+        runner.assign(assign())  # the daemon never got the result: it is sent again
+        return sent
+
+    assert (
+        results(run(worker, body)) == [Completed(step_run_id="sr-1", attempt=1, output="out")] * 2
+    )
+
+
 # -- the outbox --------------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ import pytest
 
 from hatchet_cli.sdk import Worker
 from hatchet_cli.sdk._connection import Backoff, Outgoing, describe_failure, socket_url
-from hatchetd.contracts.worker_protocol import Completed, Log, Started
+from hatchetd.contracts.worker_protocol import Completed, Draining, Log, Started
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = 10.0
@@ -133,9 +133,48 @@ def test_while_disconnected_the_oldest_log_lines_give_way_but_results_never_do(
         Log(step_run_id="sr-1", attempt=1, line="4"),
         Completed(step_run_id="sr-0", attempt=1, output=None),
     ]
-    assert caplog.messages == [
-        "dropped 3 log lines and started notices while the daemon was unreachable"
-    ]
+    assert caplog.messages == ["dropped 3 log lines while the daemon was unreachable"]
+
+
+def test_started_notices_are_never_dropped_and_a_draining_not_sent_is_said_again_by_the_next(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A lost `started` would let a draining worker's running step be handed to another worker.
+    async def main() -> list[object]:
+        outgoing = Outgoing(limit=2)
+        outgoing.put(Started(step_run_id="sr-1", attempt=1))
+        outgoing.put(Draining())
+        for number in range(3):
+            outgoing.put(Log(step_run_id="sr-1", attempt=1, line=str(number)))
+        outgoing.reconnected([])
+        return list(outgoing)
+
+    with caplog.at_level(logging.WARNING, logger="hatchet_cli.worker"):
+        kept = asyncio.run(main())
+
+    # The next connection queues its own `draining` once it is registered.
+    assert kept == [Started(step_run_id="sr-1", attempt=1)]
+    assert caplog.messages == ["dropped 3 log lines while the daemon was unreachable"]
+
+
+def test_flushed_waits_until_the_last_message_is_on_the_socket() -> None:
+    async def main() -> list[bool]:
+        outgoing = Outgoing()
+        seen = []
+        await outgoing.flushed()  # nothing queued: at once
+        outgoing.put(Draining())
+        waiter = asyncio.ensure_future(outgoing.flushed())
+        message = await outgoing.get()
+        await asyncio.sleep(0)
+        seen.append(waiter.done())  # taken, not yet sent
+        outgoing.put_back(message)  # the send failed
+        message = await outgoing.get()
+        outgoing.sent()
+        await asyncio.wait_for(waiter, DEADLINE)
+        seen.append(waiter.done())
+        return seen
+
+    assert asyncio.run(main()) == [False, True]
 
 
 def test_a_message_that_could_not_be_sent_goes_back_to_the_head_of_the_queue() -> None:

@@ -17,6 +17,7 @@ from hatchetd.contracts.worker_protocol import (
     PROTOCOL_PATH,
     WORKER_MESSAGE,
     Completed,
+    Draining,
     Failed,
     Heartbeat,
     Log,
@@ -30,7 +31,7 @@ from hatchetd.engine import Engine, ResultOutcome
 from hatchetd.store import StoreTrouble
 
 log = logging.getLogger("hatchetd.workers")
-_TAGS = frozenset({"register", "heartbeat", "started", "completed", "failed", "log"})
+_TAGS = frozenset({"register", "heartbeat", "started", "completed", "failed", "log", "draining"})
 router = APIRouter()
 
 
@@ -161,6 +162,11 @@ async def _relay(
                 return
         elif isinstance(message, Register):
             session.send(ProtocolError(code="already_registered", message="register only once"))
+        elif isinstance(message, Draining):
+            # Queued behind every `started` read before it (the runtime's queue is first in,
+            # first out), so what the worker started stays with it and only the rest is handed
+            # back.
+            services.runtime.post(_drain(worker_id))
         else:
             # Starts and logs need no answer: they ride the next batch.
             services.runtime.post(_note(worker_id, message))
@@ -182,6 +188,19 @@ def _note(worker_id: str, message: Started | Log) -> Callable[[Engine], object]:
         return lambda e: e.step_started(worker_id, started.step_run_id, started.attempt)
     line = message
     return lambda e: e.append_log(worker_id, line.step_run_id, line.attempt, line.line)
+
+
+def _drain(worker_id: str) -> Callable[[Engine], object]:
+    def drain(engine: Engine) -> object:
+        handed_back = engine.worker_draining(worker_id)
+        log.info(
+            "worker %s is draining; %d step runs it had not started handed back",
+            worker_id,
+            len(handed_back),
+        )
+        return handed_back
+
+    return drain
 
 
 async def _refuse(socket: WebSocket, code: str, message: str) -> None:

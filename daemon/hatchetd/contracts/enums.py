@@ -47,9 +47,11 @@ class CancelReason(StrEnum):
 
 
 class WorkerStatus(StrEnum):
-    """A worker is ACTIVE while its socket is open and its heartbeats arrive."""
+    """A worker is ACTIVE while its socket is open and its heartbeats arrive; DRAINING once it
+    said it is shutting down (it finishes what it started and gets nothing new)."""
 
     ACTIVE = "ACTIVE"
+    DRAINING = "DRAINING"
     LOST = "LOST"
     STOPPED = "STOPPED"
 

@@ -3,12 +3,17 @@
 The socket lives at `/api/v1/workers/connect` (bearer token in the `Authorization` header when the
 daemon has one). Every message is a JSON object with a `type`. The worker speaks first:
 
-    worker → daemon   register, heartbeat, started, completed, failed, log
+    worker → daemon   register, heartbeat, started, completed, failed, log, draining
     daemon → worker   registered, assign, cancel, result_ack, error
 
 A worker keeps each result it computed until the daemon answers it with `result_ack`, and sends it
 again after a reconnect; the daemon accepts a result only for the attempt it is waiting on
 (fencing), so a repeated or late result is answered `accepted: false` and changes nothing.
+
+A worker that is shutting down sends `draining` and, from then on, starts nothing it has not
+said `started` for. The daemon reads a socket's messages in order, so every `started` sent before
+`draining` counts: those steps finish there; the ones it was given and had not started go to
+another worker at once.
 """
 
 from __future__ import annotations
@@ -88,8 +93,18 @@ class Log(_Message):
     line: str = Field(max_length=64 * 1024)
 
 
+class Draining(_Message):
+    """The worker is shutting down: give it nothing more, and give the step runs it was assigned
+    but has not said `started` for to another worker. The ones it started it finishes, and their
+    results are accepted as usual. Sent once per connection, after every `started` it sent on
+    that connection; a worker that reconnects while stopping sends it again after `register`."""
+
+    type: Literal["draining"] = "draining"
+
+
 WorkerMessage = Annotated[
-    Register | Heartbeat | Started | Completed | Failed | Log, Field(discriminator="type")
+    Register | Heartbeat | Started | Completed | Failed | Log | Draining,
+    Field(discriminator="type"),
 ]
 """Anything a worker may send."""
 

@@ -23,7 +23,8 @@ class Worker(BaseModel):
     slots: int
     """How many step runs it runs at once."""
     status: WorkerStatus = WorkerStatus.ACTIVE
-    """ACTIVE, LOST (missed its heartbeats) or STOPPED (disconnected cleanly)."""
+    """ACTIVE, DRAINING (shutting down: finishing what it started, given nothing new), LOST
+    (missed its heartbeats) or STOPPED (disconnected cleanly)."""
     registered_at: datetime
     """When it registered."""
     last_heartbeat_at: datetime

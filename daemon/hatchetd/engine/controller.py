@@ -18,7 +18,7 @@ one way to a CANCELLED run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -64,7 +64,7 @@ class Controller(EnginePart):
         now = self._clock.now()
         self._pool.heard(worker_id, now)
         held = self._pool.assignment(step_run_id)
-        if held is None or held.attempt != attempt:
+        if held is None or held.attempt != attempt or worker_id in held.handed_back_by:
             return False
         timeout, job_deadline = held.timeout, held.job_deadline
         if timeout is None:  # an assignment rebuilt from the store: look the step up once
@@ -91,6 +91,8 @@ class Controller(EnginePart):
         succeeds if that was its last step."""
         now = self._clock.now()
         self._pool.heard(worker_id, now)
+        if (refused := self._given_back(worker_id, step_run_id)) is not None:
+            return refused
         done = self._store.update_step_run(
             step_run_id,
             StepRunChange(status=StepRunStatus.SUCCEEDED, output=output, finished_at=now),
@@ -124,6 +126,8 @@ class Controller(EnginePart):
         retries left, else the cascade."""
         now = self._clock.now()
         self._pool.heard(worker_id, now)
+        if (refused := self._given_back(worker_id, step_run_id)) is not None:
+            return refused
         text = f"{error}\n\n{traceback.rstrip()}" if traceback else error
         failed = self._store.update_step_run(
             step_run_id,
@@ -181,6 +185,40 @@ class Controller(EnginePart):
                 "its worker was lost (WORKER_LOST)",
                 at_once=True,
             )
+
+    def hand_back(self, worker_id: str, held: list[Assignment]) -> list[StepRun]:
+        """A worker began draining: each of `held` it has not started (still ASSIGNED) waits
+        for another worker again — the same step run and attempt, no worker, its slot free, a
+        fresh schedule deadline — ahead of everything queued, in the order they were created.
+        What it started stays with it. Returns the step runs handed back."""
+        now = self._clock.now()
+        back: list[tuple[StepRun, Assignment]] = []
+        for assignment in held:
+            run = self._runs.get(assignment.run_id)
+            if run is None:  # the run is over, so is the step run
+                continue
+            job = run.jobs[assignment.job_run_id]
+            wait = timedelta(seconds=job.step(assignment.step_index).schedule_timeout)
+            waiting = self._store.update_step_run(
+                assignment.step_run_id,
+                StepRunChange(
+                    status=StepRunStatus.PENDING_ASSIGNMENT,
+                    worker_id=None,
+                    assigned_at=None,
+                    deadline_at=job.cap(now + wait),
+                ),
+                from_statuses=(StepRunStatus.ASSIGNED,),
+                attempt=assignment.attempt,
+            )
+            if waiting is None:  # RUNNING: the worker said it started; it finishes it
+                continue
+            self._pool.release(assignment.step_run_id)
+            back.append((waiting, assignment))
+        back.sort(key=lambda pair: (pair[0].created_at, pair[0].id))
+        for step, assignment in reversed(back):
+            given_back = assignment.handed_back_by | {worker_id}
+            self._ready.push_front(replace(ReadyStep.of(step), handed_back_by=given_back))
+        return [step for step, _ in back]
 
     def cancel_run(self, run_id: str) -> WorkflowRun:
         """Cancel every step run not yet final (`USER_CANCELLED`), tell the workers running one
@@ -300,6 +338,18 @@ class Controller(EnginePart):
             change = RunChange(status=RunStatus.FAILED, error=error, finished_at=now)
         self._store.update_workflow_run(run.id, change, from_statuses=OPEN_RUN)
         self._runs.forget(run.id)
+
+    def _given_back(self, worker_id: str, step_run_id: str) -> ResultOutcome | None:
+        """A refusal if `worker_id` handed this step run back when it began draining (it said
+        it had not started it, so it has no result of its own for it)."""
+        held = self._pool.assignment(step_run_id)
+        if held is None or worker_id not in held.handed_back_by:
+            return None
+        return ResultOutcome(
+            accepted=False,
+            reason=f"step run {step_run_id} was handed back when worker {worker_id} began "
+            "draining; another worker has it",
+        )
 
     def _rejected(self, worker_id: str, step_run_id: str, attempt: int) -> ResultOutcome:
         """Why a result was not accepted (reads, on this rare path only). A result for an

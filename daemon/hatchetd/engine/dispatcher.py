@@ -2,9 +2,9 @@
 
 Step runs waiting for a worker (PENDING_ASSIGNMENT) queue per action, oldest first. `dispatch`
 repeatedly takes the oldest waiting step run that some connected worker can take (it has the
-action and a free slot), gives it to the worker with the most free slots (on a tie the one that
-registered first), renders its `with:` and sends it. A step run whose action no worker has
-simply waits: it is assigned the moment such a worker connects.
+action and a free slot, and is not draining), gives it to the worker with the most free slots
+(on a tie the one that registered first), renders its `with:` and sends it. A step run whose
+action no worker has simply waits: it is assigned the moment such a worker connects.
 
 A retry (attempt 2 and later) is not rendered again: it repeats the input its first attempt was
 rendered to, which its step run carries from the moment it is created (`retries.py`).
@@ -39,6 +39,8 @@ class ReadyStep:
     action: str
     input: Any = None
     """A retry's input: what its first attempt was rendered to (unused for attempt 1)."""
+    handed_back_by: frozenset[str] = frozenset()
+    """Draining workers this attempt was taken back from: they no longer hold it."""
 
     @classmethod
     def of(cls, step: StepRun) -> ReadyStep:
@@ -69,6 +71,9 @@ class Assignment:
     job_deadline: datetime | None = None
     """The job's deadline, which caps the step's (`JobState.cap`); None without a job timeout
     or when the engine has yet to look it up (`timeout` is None then too)."""
+    handed_back_by: frozenset[str] = frozenset()
+    """Draining workers that held this attempt before and gave it back: a `started` or a result
+    from one of them is refused (forgotten at a resync: the SDK never sends one anyway)."""
 
 
 @dataclass
@@ -81,6 +86,8 @@ class PoolWorker:
     last_heard: datetime
     running: set[str] = field(default_factory=set)
     """The step runs it holds (ASSIGNED or RUNNING)."""
+    draining: bool = False
+    """It is shutting down: it finishes what it runs and is given nothing new."""
 
     @property
     def free_slots(self) -> int:
@@ -138,11 +145,21 @@ class WorkerPool:
         worker.last_heard = max(worker.last_heard, at)
         return True
 
+    def drain(self, worker_id: str) -> PoolWorker | None:
+        """A connected worker is shutting down: it is given nothing more. None if it is not
+        connected."""
+        worker = self.connected.get(worker_id)
+        if worker is not None:
+            worker.draining = True
+        return worker
+
     def best_for(self, action: str) -> PoolWorker | None:
         """The worker with the action and the most free slots (the earliest registered on a
-        tie), or None when every such worker is full or there is none."""
+        tie) that is not draining, or None when every such worker is full or there is none."""
         best: PoolWorker | None = None
         for worker in self._by_action.get(action, ()):
+            if worker.draining:
+                continue
             if worker.free_slots > (best.free_slots if best is not None else 0):
                 best = worker
         return best
@@ -242,12 +259,22 @@ class ReadyQueue:
         # step run is only forgotten here and skipped when it reaches the head of its queue.
         self._waiting: dict[str, int] = {}
         self._order = itertools.count()
+        # Places before every other: a step run handed back by a draining worker waited longer
+        # than anything queued since it was first dispatched.
+        self._front = itertools.count(-1, -1)
 
     def push(self, step: ReadyStep) -> None:
         """A step run is waiting for a worker."""
         seq = next(self._order)
         self._waiting[step.step_run_id] = seq
         self._by_action.setdefault(step.action, deque()).append((seq, step))
+
+    def push_front(self, step: ReadyStep) -> None:
+        """A step run waits again, ahead of everything queued (push the last one first to keep
+        several in order)."""
+        seq = next(self._front)
+        self._waiting[step.step_run_id] = seq
+        self._by_action.setdefault(step.action, deque()).appendleft((seq, step))
 
     def discard(self, step_run_id: str) -> None:
         """A waiting step run no longer waits (it was cancelled or failed)."""
@@ -367,6 +394,7 @@ class Dispatcher(EnginePart):
                 worker_id,
                 spec.timeout,
                 job.deadline_at,
+                step.handed_back_by,
             )
         )
         message = Assign(

@@ -36,7 +36,12 @@ from hatchetd.engine.replay import replay_events
 from hatchetd.engine.retries import Retries
 from hatchetd.engine.run_state import DEFAULT_CAPACITY, RunStates
 from hatchetd.engine.timeouts import Timeouts
-from hatchetd.engine.workers import DEFAULT_HEARTBEAT_INTERVAL, LEASE_HEARTBEATS, Workers
+from hatchetd.engine.workers import (
+    CONNECTED,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    LEASE_HEARTBEATS,
+    Workers,
+)
 from hatchetd.store import Store
 
 log = logging.getLogger("hatchetd.engine")
@@ -106,7 +111,8 @@ class Engine:
         """Rebuild the engine's memory from the store and drop the effects not yet drained
         (their batch was rolled back).
 
-        Workers connected to this engine stay in the pool if the store still has them ACTIVE;
+        Workers connected to this engine stay in the pool if the store still has them ACTIVE
+        or DRAINING (and drain again if it has them DRAINING);
         workers of an earlier process are not restored (they reconnect with new identities),
         but the step runs they hold get one lease from now for their results to come back.
         Deadlines (timeouts, retry backoffs) need no rebuilding: they are in the store.
@@ -116,12 +122,13 @@ class Engine:
         self._catalog.reload_active()
         self._crons.resync(self._catalog.scheduled)
         self._runs.clear()
-        active = {
-            w.id: w.last_heartbeat_at
-            for w in self._store.list_workers(statuses=(WorkerStatus.ACTIVE,))
-        }
+        connected = self._store.list_workers(statuses=CONNECTED)
+        active = {w.id: w.last_heartbeat_at for w in connected}
         held = self._store.list_step_runs(statuses=(StepRunStatus.ASSIGNED, StepRunStatus.RUNNING))
         self._pool.rebuild(active, held, self._clock.now())
+        for worker in connected:  # as the store has it: a rolled-back `draining` never was
+            if (pooled := self._pool.connected.get(worker.id)) is not None:
+                pooled.draining = worker.status is WorkerStatus.DRAINING
         self._ready.clear()
         for step in self._store.list_step_runs(statuses=(StepRunStatus.PENDING_ASSIGNMENT,)):
             self._ready.push(ReadyStep.of(step))
@@ -226,6 +233,14 @@ class Engine:
     def worker_disconnected(self, worker_id: str) -> None:
         """A worker's socket closed; the step runs it holds wait a lease for their results."""
         self._workers.disconnected(worker_id)
+
+    def worker_draining(self, worker_id: str) -> list[str]:
+        """A worker is shutting down (it sent `draining`): it is given nothing more, what it
+        runs it finishes, and the step runs it was assigned but had not started go to other
+        workers now (or wait for one, ahead of the queue). Returns their ids."""
+        handed_back = self._workers.draining(worker_id)
+        self.dispatch()
+        return [step.id for step in handed_back]
 
     def heartbeat(self, worker_id: str) -> bool:
         """A worker is alive; False if the engine no longer counts it as connected."""

@@ -1,10 +1,15 @@
-"""Worker liveness: connections, heartbeats, and what happens to the work of a silent worker.
+"""Worker liveness: connections, heartbeats, draining, and what happens to the work of a silent
+worker.
 
 A worker is in the pool while its socket is open and it keeps talking. When it disconnects, or
 misses heartbeats for a lease (it becomes LOST), it leaves the pool at once, but the step runs
 it holds stay on the books: it may reconnect under a new identity and re-send their results.
 Once it has been silent for a whole lease, those step runs are cancelled with `WORKER_LOST`
 and their jobs fail.
+
+A worker that is shutting down says so first (DRAINING): it stays connected to finish what it
+started, is given nothing more, and what it was given but had not started goes back to the
+queue at once instead of waiting out a lease.
 
 Last-heard times live in memory, so the check that runs on every tick reads nothing.
 """
@@ -16,6 +21,7 @@ from datetime import timedelta
 
 from hatchetd.contracts.enums import WorkerStatus
 from hatchetd.contracts.ids import new_id
+from hatchetd.contracts.runs import StepRun
 from hatchetd.contracts.workers import Worker
 from hatchetd.engine.clock import Clock
 from hatchetd.engine.controller import Controller
@@ -26,6 +32,8 @@ DEFAULT_HEARTBEAT_INTERVAL = 5.0
 """Seconds between the heartbeats a worker is asked to send."""
 LEASE_HEARTBEATS = 3
 """A worker is lost after this many heartbeat intervals without a word."""
+CONNECTED = (WorkerStatus.ACTIVE, WorkerStatus.DRAINING)
+"""The stored statuses of a worker whose socket is open."""
 
 
 class Workers:
@@ -72,9 +80,21 @@ class Workers:
     def disconnected(self, worker_id: str) -> None:
         """The worker's socket closed: STOPPED, out of the pool; its step runs wait a lease."""
         self._pool.leave(worker_id)
+        self._store.set_worker_status(worker_id, WorkerStatus.STOPPED, from_statuses=CONNECTED)
+
+    def draining(self, worker_id: str) -> list[StepRun]:
+        """The worker is shutting down: DRAINING, given nothing more; the step runs it holds
+        and has not started are handed back (see `Controller.hand_back`) and returned. A worker
+        that is not connected (lost meanwhile) changes nothing."""
+        now = self._clock.now()
+        worker = self._pool.drain(worker_id)
+        if worker is None:
+            return []
+        self._pool.heard(worker_id, now)
         self._store.set_worker_status(
-            worker_id, WorkerStatus.STOPPED, from_statuses=(WorkerStatus.ACTIVE,)
+            worker_id, WorkerStatus.DRAINING, from_statuses=(WorkerStatus.ACTIVE,)
         )
+        return self._controller.hand_back(worker_id, self._pool.assignments_of(worker_id))
 
     def heartbeat(self, worker_id: str) -> bool:
         """The worker is alive; False if it is not in the pool (it was lost or never was)."""
@@ -93,16 +113,12 @@ class Workers:
         lost: list[str] = []
         for worker in [w for w in self._pool.connected.values() if w.last_heard < cutoff]:
             self._pool.leave(worker.id)
-            self._store.set_worker_status(
-                worker.id, WorkerStatus.LOST, from_statuses=(WorkerStatus.ACTIVE,)
-            )
+            self._store.set_worker_status(worker.id, WorkerStatus.LOST, from_statuses=CONNECTED)
             lost.append(worker.id)
         for absent in [a for a in self._pool.absent.values() if a.last_heard < cutoff]:
             if absent.active_in_store:
                 # A worker of an earlier daemon process that never came back.
-                self._store.set_worker_status(
-                    absent.id, WorkerStatus.LOST, from_statuses=(WorkerStatus.ACTIVE,)
-                )
+                self._store.set_worker_status(absent.id, WorkerStatus.LOST, from_statuses=CONNECTED)
                 lost.append(absent.id)
             for held in self._pool.assignments_of(absent.id):
                 self._controller.worker_lost(held)
