@@ -37,19 +37,26 @@ def test_workers_are_listed_newest_registration_first(store: Store, new_worker: 
     assert store.list_workers(statuses=[W.LOST, W.STOPPED]) == [mid, old]
 
 
-def test_a_heartbeat_is_recorded_only_for_an_active_worker(
+def test_a_heartbeat_is_recorded_only_for_a_connected_worker(
     store: Store, new_worker: MakeWorker
 ) -> None:
-    active, lost = new_worker(), new_worker(status=W.LOST)
-    store.save_worker(active)
-    store.save_worker(lost)
+    active, draining = new_worker(), new_worker(status=W.DRAINING)
+    lost, stopped = new_worker(status=W.LOST), new_worker(status=W.STOPPED)
+    for worker in (active, draining, lost, stopped):
+        store.save_worker(worker)
     later = T0 + timedelta(seconds=5)
 
     assert store.record_heartbeat(active.id, later) is True
+    assert store.record_heartbeat(draining.id, later) is True
     assert store.record_heartbeat(lost.id, later) is False
+    assert store.record_heartbeat(stopped.id, later) is False
     assert store.record_heartbeat("nope", later) is False
     assert store.get_worker(active.id) == active.model_copy(update={"last_heartbeat_at": later})
+    assert store.get_worker(draining.id) == draining.model_copy(
+        update={"last_heartbeat_at": later}
+    )
     assert store.get_worker(lost.id) == lost
+    assert store.get_worker(stopped.id) == stopped
 
 
 def test_a_worker_status_change_is_guarded(store: Store, new_worker: MakeWorker) -> None:

@@ -231,7 +231,8 @@ class Store(Protocol):
         ...
 
     def record_heartbeat(self, worker_id: str, at: datetime) -> bool:
-        """Note that an ACTIVE worker was heard from; False if it is unknown or not ACTIVE."""
+        """Note that a connected (ACTIVE or DRAINING) worker was heard from; False if it is
+        unknown or gone."""
         ...
 
     def set_worker_status(

@@ -30,7 +30,11 @@ _SAVE = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.inse
 _BY_ID = Prepared(select(*WORKER_COLUMNS).where(workers.c.id == bindparam("id")), WORKER_COLUMNS)
 _HEARTBEAT = Prepared(
     update(workers)
-    .where(workers.c.id == bindparam("worker_id"), workers.c.status == WorkerStatus.ACTIVE)
+    .where(
+        workers.c.id == bindparam("worker_id"),
+        # A draining worker is still connected and still heard from.
+        workers.c.status.in_([WorkerStatus.ACTIVE, WorkerStatus.DRAINING]),
+    )
     .values(last_heartbeat_at=bindparam("at", type_=workers.c.last_heartbeat_at.type))
 )
 
@@ -69,7 +73,8 @@ class WorkersSql(SqlBase):
         return [Worker.model_validate(dict(row)) for row in rows]
 
     def record_heartbeat(self, worker_id: str, at: datetime) -> bool:
-        """Note that an ACTIVE worker was heard from; False if it is unknown or not ACTIVE."""
+        """Note that a connected (ACTIVE or DRAINING) worker was heard from; False if it is
+        unknown or gone."""
         with self._writing() as conn:
             return _HEARTBEAT.rowcount(conn, {"worker_id": worker_id, "at": at}) == 1
 
