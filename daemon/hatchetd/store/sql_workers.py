@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hatchetd.contracts.enums import WorkerStatus
@@ -33,7 +33,7 @@ _HEARTBEAT = Prepared(
     .where(
         workers.c.id == bindparam("worker_id"),
         # A draining worker is still connected and still heard from.
-        workers.c.status.in_([WorkerStatus.ACTIVE, WorkerStatus.DRAINING]),
+        or_(workers.c.status == WorkerStatus.ACTIVE, workers.c.status == WorkerStatus.DRAINING),
     )
     .values(last_heartbeat_at=bindparam("at", type_=workers.c.last_heartbeat_at.type))
 )
