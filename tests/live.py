@@ -51,10 +51,16 @@ def serve_daemon(directory: Path, *, workflows: Iterable[Path] = ()) -> Iterator
         token=None,
         heartbeat_interval=5.0,
     )
+    with serve(create_app(settings)) as address:
+        yield address
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve an app of `create_app` with uvicorn on a free port in a thread; yields its
+    address once it has started, and stops it after."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -2,7 +2,9 @@
 
 `cut()` resets every connection through it and refuses new ones (as when the database host
 restarts or a network path drops); `stall()` keeps connections open but passes no byte either
-way (a frozen network); `restore()` lets traffic through again. One thread, `selectors`.
+way (a frozen network); `mute()` passes what the client sends but drops every answer (the
+server acts, the client never hears: a commit whose reply is lost); `restore()` lets traffic
+through again. One thread, `selectors`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class TcpProxy:
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ, None)
         self._peers: dict[socket.socket, socket.socket] = {}
+        self._upstreams: set[socket.socket] = set()
         self._mode = "open"
         self._lock = threading.Lock()
         self._closed = False
@@ -49,6 +52,10 @@ class TcpProxy:
     def stall(self) -> None:
         """Keep connections open but forward nothing until `restore()`."""
         self._set("stall")
+
+    def mute(self) -> None:
+        """Forward the client's bytes to the server but drop the server's replies."""
+        self._set("mute")
 
     def restore(self) -> None:
         """Forward traffic again."""
@@ -89,8 +96,8 @@ class TcpProxy:
                     key.fileobj.recv(64)  # type: ignore[union-attr]
                 elif key.fileobj is self._listener:
                     self._accept(mode)
-                elif mode == "open":
-                    self._forward(key.fileobj)  # type: ignore[arg-type]
+                elif mode in ("open", "mute"):
+                    self._forward(key.fileobj, mute=mode == "mute")  # type: ignore[arg-type]
 
     def _accept(self, mode: str) -> None:
         try:
@@ -111,13 +118,16 @@ class TcpProxy:
             self._selector.register(sock, selectors.EVENT_READ, "peer")
         self._peers[client] = upstream
         self._peers[upstream] = client
+        self._upstreams.add(upstream)
 
-    def _forward(self, sock: socket.socket) -> None:
+    def _forward(self, sock: socket.socket, *, mute: bool = False) -> None:
         peer = self._peers.get(sock)
         if peer is None:
             return
         try:
             data = sock.recv(_CHUNK)
+            if data and mute and sock in self._upstreams:
+                return  # the reply is lost on the way
             if data:
                 peer.setblocking(True)
                 peer.sendall(data)
@@ -133,6 +143,7 @@ class TcpProxy:
             if s is None:
                 continue
             self._peers.pop(s, None)
+            self._upstreams.discard(s)
             with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(s)
             _reset(s)

@@ -16,7 +16,7 @@ import pytest
 from acceptance_support import Daemon, free_port, start_daemon, stop, wait_for
 from history_checker import check, runs_not_final
 from push_load import PushLoad, read_log
-from reliability_support import start_worker, write_workflow
+from reliability_support import record_figures, start_worker, write_workflow
 
 from hatchetd.store import open_store
 
@@ -111,7 +111,14 @@ def test_a_crash_at_each_point_loses_and_duplicates_nothing(
         stop(worker.process)
         stop(daemon.process)
 
-    print(f"{fault}: {dict(history.attempts)}; runs {dict(history.runs_by_status)}")
+    record_figures(
+        f"crash {fault} ({'postgres' if database_url else 'sqlite'})",
+        attempts=dict(history.attempts),
+        acked=history.acked,
+        stored=history.stored,
+        violations=history.violations,
+        runs=dict(history.runs_by_status),
+    )
     assert restarter.crashes == [-9]  # killed once, at the point, by SIGKILL
     assert history.violations == {}, history
     assert history.acked == 200 == history.stored

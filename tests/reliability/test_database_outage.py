@@ -10,9 +10,11 @@ itself within 2 s, with nothing acknowledged lost and work in flight finished.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -22,17 +24,41 @@ from acceptance_support import (
     Daemon,
     start_daemon,
     stop,
+    wait_exit,
     wait_for,
     wait_until_loaded,
 )
+from history_checker import check, runs_not_final
 from process_fixtures import drop_pg_database, new_pg_database
-from reliability_support import run_status, sleep_chain, start_worker, write_workflow
+from push_load import PushLoad, read_log
+from reliability_support import (
+    record_figures,
+    run_status,
+    sleep_chain,
+    start_worker,
+    write_workflow,
+)
 from tcp_proxy import TcpProxy, proxy_to
+
+from hatchetd.store import open_store
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get(PG_URL_VARIABLE),
     reason=f"{PG_URL_VARIABLE} is not set: the PostgreSQL outage tests need a server",
 )
+
+
+LOAD = """\
+name: load
+on:
+  events: [load:push]
+jobs:
+  echo:
+    steps:
+      - id: only
+        action: rel:echo
+        with: {n: "{{ input.i }}"}
+"""
 
 
 @pytest.fixture
@@ -58,12 +84,14 @@ def via(proxy: TcpProxy, url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
 
 
-def answer(daemon: Daemon, method: str, path: str, **kwargs: object) -> httpx.Response:
-    with httpx.Client(base_url=daemon.address, timeout=30.0) as client:
-        return client.request(method, path, **kwargs)  # type: ignore[arg-type]
+def answer(
+    daemon: Daemon, method: str, path: str, *, timeout: float = 30.0, **kwargs: Any
+) -> httpx.Response:
+    with httpx.Client(base_url=daemon.address, timeout=timeout) as client:
+        return client.request(method, path, **kwargs)
 
 
-def timed(daemon: Daemon, method: str, path: str, **kwargs: object) -> tuple[httpx.Response, float]:
+def timed(daemon: Daemon, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, float]:
     started = time.monotonic()
     response = answer(daemon, method, path, **kwargs)
     return response, time.monotonic() - started
@@ -120,9 +148,80 @@ def test_a_cut_database_is_reported_and_recovered_from(
             "SUCCEEDED"
         )
         assert run_status(daemon, run_id) == "SUCCEEDED"
+        record_figures(
+            f"postgres cut {cut_seconds} s",
+            push_refused_after_s=round(took, 2),
+            recovered_after_restore_s=round(recovered_in, 2),
+            run_across_the_cut="SUCCEEDED",
+        )
         stop(worker.process)
     finally:
         started = time.monotonic()
         code = stop(daemon.process, timeout=15)
         assert code == 0, "".join(daemon.output)
         assert time.monotonic() - started < 12
+
+
+@pytest.mark.parametrize("cut_seconds", [5, 60])
+def test_a_cut_under_load_loses_and_duplicates_nothing(
+    folder: Path, pg_url: str, proxy: TcpProxy, tmp_path: Path, cut_seconds: int
+) -> None:
+    write_workflow(folder, "load", LOAD)
+    daemon = start_daemon(folder, database_url=via(proxy, pg_url))
+    worker = start_worker(daemon, slots=8)
+    load = PushLoad(
+        lambda: daemon.address, tmp_path / "clients.jsonl", per_client=100, deadline=150
+    )
+    store = open_store(pg_url)
+    try:
+        load.start()
+        wait_for(lambda: load.acked >= 100, timeout=30, what="100 pushes acknowledged")
+        proxy.cut()
+        time.sleep(cut_seconds)  # the outage, under load
+        proxy.restore()
+        load.join()
+        wait_for(lambda: not runs_not_final(store, "load"), timeout=60, what="every run final")
+        history = check(read_log(tmp_path / "clients.jsonl"), store)
+    finally:
+        store.close()
+        stop(worker.process)
+        assert stop(daemon.process) == 0
+    record_figures(
+        f"postgres cut {cut_seconds} s under load",
+        attempts=dict(history.attempts),
+        acked=history.acked,
+        stored=history.stored,
+        violations=history.violations,
+        runs=dict(history.runs_by_status),
+    )
+    assert history.violations == {}, history
+    assert history.acked == 400 == history.stored
+    assert history.attempts["http_503"] > 0  # the clients were told, and retried
+    assert set(history.attempts) <= {"acked", "http_503"}  # nothing else: no 500, no reset
+    assert history.runs_by_status == {"SUCCEEDED": 400}
+
+
+def test_sigterm_during_an_outage_still_exits_within_the_drain_timeout(
+    folder: Path, pg_url: str, proxy: TcpProxy
+) -> None:
+    write_workflow(folder, "slow", sleep_chain("slow", "slow:go", steps=1, seconds=30))
+    daemon = start_daemon(folder, database_url=via(proxy, pg_url), HATCHET_DRAIN_TIMEOUT="4")
+    worker = start_worker(daemon)
+    try:
+        assert answer(daemon, "POST", "/api/v1/events", json={"key": "slow:go"}).status_code == 201
+        worker.read_until("started")
+        proxy.stall()  # the worst kind: connections hang rather than fail
+        answer(daemon, "POST", "/api/v1/events", json={"key": "slow:go"}, timeout=2)
+    except httpx.TimeoutException:
+        pass
+    finally:
+        signalled = time.monotonic()
+        daemon.process.send_signal(signal.SIGTERM)
+        code = wait_exit(daemon.process, timeout=15)
+        exited_in = time.monotonic() - signalled
+        proxy.restore()
+        worker.process.kill()
+        stop(worker.process)
+    record_figures("sigterm during a stalled postgres", exited_s=round(exited_in, 2), code=code)
+    assert exited_in < 5.0, f"exited {exited_in:.1f} s after SIGTERM (drain timeout 4 s)"
+    assert code in (0, 1)  # 1: the watchdog had to end it, the engine thread being stuck

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 from acceptance_support import Daemon, free_port, start_daemon, stop, wait_exit, wait_for
-from reliability_support import sleep_chain, start_worker, write_workflow
+from reliability_support import record_figures, sleep_chain, start_worker, write_workflow
 
 
 @dataclass
@@ -98,6 +98,13 @@ def test_sigterm_under_load_answers_every_request_and_loses_nothing(
         )
     finally:
         stop(again.process)
+    record_figures(
+        f"sigterm under load ({'postgres' if database_url else 'sqlite'})",
+        outcomes=dict(log.outcomes),
+        acked=len(log.acked),
+        stored=len(stored),
+        exited_s=round(exited_in, 2),
+    )
 
 
 def all_events(daemon: Daemon) -> list[dict[str, Any]]:
@@ -134,6 +141,7 @@ def test_a_step_running_at_sigterm_finishes_and_its_result_is_kept(
         exited_in = time.monotonic() - signalled
         # It waited for the running step (2 s), not for the whole drain timeout (10 s).
         assert 1.0 < exited_in < 6, f"exited {exited_in:.1f} s after SIGTERM"
+        record_figures("sigterm with a 2 s step running", exited_s=round(exited_in, 2))
 
         daemon = start_daemon(folder, database_url=database_url, port=port)
         steps = daemon.get(f"/api/v1/runs/{run_id}")["jobs"][0]["step_runs"]
@@ -156,6 +164,7 @@ def test_the_drain_timeout_bounds_the_shutdown(folder: Path, database_url: str |
         assert stop(daemon.process, timeout=15) == 0
         exited_in = time.monotonic() - signalled
         assert 2.0 < exited_in < 3.6, f"exited {exited_in:.1f} s after SIGTERM"
+        record_figures("sigterm with a 60 s step, drain timeout 3 s", exited_s=round(exited_in, 2))
     finally:
         worker.process.kill()
         stop(worker.process)

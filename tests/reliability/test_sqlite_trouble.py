@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from acceptance_support import Daemon, start_daemon, stop, wait_for
+from reliability_support import record_figures
 
 BUSY_TIMEOUT = 5.0  # hatchetd's SQLite busy timeout (store/sql_base.py)
 
@@ -77,9 +78,16 @@ def test_a_lock_held_past_the_busy_timeout_is_503_database_locked(
         wait_for(lambda: client.get("/readyz").status_code == 200, timeout=15, what="ready")
         # The probe in flight when the lock went may wait out its own busy timeout.
         assert time.monotonic() - released < 2.5
+        recovered_in = time.monotonic() - released
         assert push(client, 6).status_code == 201
     # Refused means not stored, then or later.
     assert sorted(e["data"]["n"] for e in events_stored(daemon)) == [0, 6]
+    record_figures(
+        "sqlite locked past the busy timeout",
+        refused_after_s=[round(took, 2) for _, took in answers],
+        recovered_after_release_s=round(recovered_in, 2),
+        stored_of_refused=0,
+    )
 
 
 def timed_push(daemon: Daemon, n: int) -> tuple[httpx.Response, float]:
@@ -146,8 +154,14 @@ def test_a_full_disk_is_507_storage_full_and_recovers_when_space_is_freed(
                 filler.unlink()  # someone frees space
                 freed = time.monotonic()
                 wait_for(lambda: client.get("/readyz").status_code == 200, what="ready")
-                assert time.monotonic() - freed < 3
+                recovered_in = time.monotonic() - freed
+                assert recovered_in < 3
                 assert push(client, 3, big).status_code == 201
+                record_figures(
+                    "sqlite disk full (8 MiB tmpfs)",
+                    refused=[refused.status_code, again.status_code],
+                    recovered_after_freeing_s=round(recovered_in, 2),
+                )
             assert sorted(e["data"]["n"] for e in events_stored(daemon)) == [0, 3]
         finally:
             code = stop(daemon.process)

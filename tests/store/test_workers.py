@@ -52,9 +52,7 @@ def test_a_heartbeat_is_recorded_only_for_a_connected_worker(
     assert store.record_heartbeat(stopped.id, later) is False
     assert store.record_heartbeat("nope", later) is False
     assert store.get_worker(active.id) == active.model_copy(update={"last_heartbeat_at": later})
-    assert store.get_worker(draining.id) == draining.model_copy(
-        update={"last_heartbeat_at": later}
-    )
+    assert store.get_worker(draining.id) == draining.model_copy(update={"last_heartbeat_at": later})
     assert store.get_worker(lost.id) == lost
     assert store.get_worker(stopped.id) == stopped
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from hatchetd.runtime.delivery import Command
 from hatchetd.runtime.faults import Faults
 from hatchetd.runtime.outage import Outage
-from hatchetd.runtime.runtime import Command, Runtime
+from hatchetd.runtime.runtime import Runtime
 
 __all__ = ["Command", "Faults", "Outage", "Runtime"]

@@ -18,16 +18,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from hatchetd.engine import Clock
+from hatchetd.store import Store
 from hatchetd.store.errors import StoreFull, StoreTrouble, StoreUnavailable
 
 if TYPE_CHECKING:
-    from hatchetd.runtime.runtime import Command
+    from hatchetd.runtime.delivery import Command
 
 FIRST_DELAY = 0.05
 """Seconds before the first attempt to reach the database again."""
 MAX_DELAY = 1.0
 """The longest wait between attempts: the daemon is back within about a second of its
 database."""
+
+HEADROOM = 4 * 1024 * 1024
+"""Bytes a full disk must have free again before the daemon takes work (a few largest pushes)."""
 
 Settled = tuple[list["Command"], list["Command"], StoreTrouble | None]
 """An in-doubt batch's commands that committed after all, those that did not, and the trouble
@@ -50,6 +54,11 @@ class Outage:
         self._deferred: list[Command] = []
 
     # -- batches ---------------------------------------------------------------------------------
+
+    @property
+    def committing_batch(self) -> int | None:
+        """The number of the batch being committed now, if it has callers waiting."""
+        return self._committing
 
     def committing(self, seq: int | None) -> None:
         """The batch numbered `seq` (None: it has no callers) is about to commit."""
@@ -129,6 +138,19 @@ class Outage:
     def duration(self) -> float:
         """Seconds since the trouble began."""
         return time.monotonic() - self._since
+
+    def check_headroom(self, store: Store) -> None:
+        """After the disk filled up, a tiny write succeeding is not enough: raise `StoreFull`
+        until there is room for real work again, so `/readyz` does not flap between full and
+        ready."""
+        if not isinstance(self.trouble, StoreFull):
+            return
+        free = store.free_space()
+        if free is not None and free < HEADROOM:
+            raise StoreFull(
+                f"the database's disk has {free:,} bytes free; hatchetd takes work again "
+                f"once {HEADROOM:,} are"
+            )
 
     def retry_after(self) -> int:
         """Seconds a client should wait before trying again (the `Retry-After` header)."""

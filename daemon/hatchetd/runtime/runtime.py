@@ -23,44 +23,25 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from hatchetd.contracts.enums import StepRunStatus
 from hatchetd.contracts.events import Event
 from hatchetd.contracts.runs import StepRun
-from hatchetd.engine import Clock, Effect, Engine, SendAssign
+from hatchetd.engine import Clock, Engine, SendAssign
 from hatchetd.engine.errors import EngineError
+from hatchetd.runtime.delivery import ChangeSink, Command, Delivery, EffectSink
 from hatchetd.runtime.faults import Faults
 from hatchetd.runtime.lease import Lease
 from hatchetd.runtime.outage import Outage
 from hatchetd.store import Store
-from hatchetd.store.errors import StoreFull, StoreTrouble
+from hatchetd.store.errors import StoreTrouble
 from hatchetd.store.protocol import Written
 
 T = TypeVar("T")
 log = logging.getLogger("hatchetd.runtime")
 
-EffectSink = Callable[[list[Effect]], None]
-"""Receives the effects of each committed batch, on the event loop."""
-ChangeSink = Callable[[list[Written]], None]
-"""Receives the records each committed batch wrote, on the event loop (the change stream)."""
-
 _RESULTS = frozenset({StepRunStatus.SUCCEEDED, StepRunStatus.FAILED})
-HEADROOM = 4 * 1024 * 1024
-"""Bytes a full disk must have free again before the daemon takes work (a few largest pushes)."""
-
-
-@dataclass
-class Command:
-    """`fn(engine)` queued for the engine thread, and what became of it."""
-
-    fn: Callable[[Engine], Any]
-    future: asyncio.Future[Any] | None
-    defer: bool = False
-    """Keep it through an outage and run it once the database is back, rather than fail it
-    (bookkeeping that must not be lost, such as a worker's disconnection)."""
-    outcome: tuple[bool, Any] = field(default=(False, None))
 
 
 _STOP = object()
@@ -87,9 +68,7 @@ class Runtime:
         self._faults = faults or Faults()
         self._queue: queue.SimpleQueue[Command | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._sink: EffectSink = lambda effects: None
-        self._changes: ChangeSink | None = None
+        self._delivery = Delivery()
         self._written: list[Written] = []
         self._lease = Lease(store, clock.now())
         self.outage = Outage(clock)
@@ -115,9 +94,7 @@ class Runtime:
         The thread first registers this process in the store and rebuilds the engine's memory
         from it (re-basing deadlines after downtime); commands queued meanwhile wait for that.
         """
-        self._loop = asyncio.get_running_loop()
-        self._sink = sink
-        self._changes = changes
+        self._delivery.attach(asyncio.get_running_loop(), sink, changes)
         self._thread = threading.Thread(target=self._run, name="hatchetd-engine", daemon=True)
         self._thread.start()
 
@@ -231,7 +208,7 @@ class Runtime:
             self._engine.recover(last_heard, self._clock.now())
 
     def _close(self) -> None:
-        self.outage.fail_deferred(self._fail)
+        self.outage.fail_deferred(self._delivery.fail)
         if self.outage.trouble is None:
             try:
                 with self._store.batch():
@@ -242,7 +219,7 @@ class Runtime:
     def _note_written(self, record: Written) -> None:
         if threading.current_thread() is not self._thread:
             return
-        if self._changes is not None:
+        if self._delivery.changes is not None:
             self._written.append(record)
         if isinstance(record, Event):
             self._faults.reached("after_event_insert")
@@ -305,8 +282,7 @@ class Runtime:
             self._faults.reached("after_assign_commit")
         if any(isinstance(r, StepRun) and r.status in _RESULTS for r in written):
             self._faults.reached("after_result_commit")
-        if self._loop is not None and (commands or effects or written):
-            self._loop.call_soon_threadsafe(self._deliver, commands, effects, written)
+        self._delivery.send(commands, effects, written)
 
     def _resync(self) -> bool:
         """Rebuild the engine's memory after a rollback; False (and in trouble) if the store
@@ -332,19 +308,8 @@ class Runtime:
         self._refuse(commands, exc)
 
     def _refuse(self, commands: list[Command], exc: StoreTrouble) -> None:
-        kept = [c for c in commands if c.defer]
-        self.outage.keep(kept)
-        failed = [c for c in commands if not c.defer]
-        for command in failed:
-            command.outcome = (False, exc)
-        if self._loop is not None and failed:
-            self._loop.call_soon_threadsafe(self._deliver, failed, [], [])
-
-    def _fail(self, commands: list[Command], exc: BaseException) -> None:
-        for command in commands:
-            command.outcome = (False, exc)
-        if self._loop is not None and commands:
-            self._loop.call_soon_threadsafe(self._deliver, commands, [], [])
+        self.outage.keep([c for c in commands if c.defer])
+        self._delivery.fail([c for c in commands if not c.defer], exc)
 
     def _ride_out(self) -> bool:
         """Wait for the database to take writes again, refusing commands meanwhile; True if
@@ -367,7 +332,7 @@ class Runtime:
 
     def _try_recovering(self) -> None:
         try:
-            self._check_headroom()
+            self.outage.check_headroom(self._store)
             with self._store.batch():
                 settled = self.outage.settle(self._lease.committed)
                 if not self._registered:  # the store could not be opened at start
@@ -394,43 +359,9 @@ class Runtime:
             # Its commit happened after all: answer as if it had been acknowledged at once
             # (its assignments are lost with the rebuilt memory; their lease covers them).
             self.commits += 1
-            if self._loop is not None:
-                self._loop.call_soon_threadsafe(self._deliver, done, [], [])
+            self._delivery.send(done, [], [])
         if undone and trouble is not None:
             self._refuse(undone, trouble)
         deferred = self.outage.take_deferred()
         if deferred:
             self._execute(deferred, tick=False)
-
-    def _check_headroom(self) -> None:
-        """After the disk filled up, a tiny write succeeding is not enough: wait until there
-        is room for real work again, so `/readyz` does not flap between full and ready."""
-        if not isinstance(self.outage.trouble, StoreFull):
-            return
-        free = self._store.free_space()
-        if free is not None and free < HEADROOM:
-            raise StoreFull(
-                f"the database's disk has {free:,} bytes free; hatchetd takes work again "
-                f"once {HEADROOM:,} are"
-            )
-
-    def _deliver(
-        self, commands: list[Command], effects: list[Effect], written: list[Written]
-    ) -> None:
-        if written and self._changes is not None:
-            self._changes(written)
-        for command in commands:
-            future = command.future
-            if future is None or future.done():
-                if future is None and not command.outcome[0] and command.outcome[1] is not None:
-                    log.warning("background command failed: %s", command.outcome[1])
-                continue
-            ok, value = command.outcome
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
-        if effects and self._loop is not None:
-            # A turn later, so callers woken above act first: a worker's socket registers its
-            # session (and sends `registered`) before the assignments its arrival made possible.
-            self._loop.call_soon(self._sink, effects)
