@@ -279,3 +279,12 @@ def _create_schema(conn: Connection) -> None:
         Index("ix_workers_status", "status", "registered_at"),
     )
     md.create_all(conn)
+
+
+@migration(2, "events_data_as_json")
+def _events_data_as_json(conn: Connection) -> None:
+    """Event payloads as `json` on PostgreSQL, the text kept as written: `jsonb` re-sorts object
+    keys, so `events show` and a replay gave a payload's keys back in another order. The `where`
+    filter casts to jsonb in the query instead. SQLite keeps JSON as text already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE events ALTER COLUMN data TYPE json USING data::json"))
