@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from hatchetd import __version__
 from hatchetd.api import changes, events, health, runs, status, worker_socket, workers, workflows
 from hatchetd.api.auth import BearerAuth
+from hatchetd.api.body import CloseUnreadBody
 from hatchetd.api.errors import install_error_handlers
 from hatchetd.api.services import Services
 from hatchetd.api.sessions import WorkerSessions
+from hatchetd.api.url_guard import RefuseNulInUrl
 from hatchetd.engine import Clock, Engine, SystemClock
 from hatchetd.runtime import Runtime
 from hatchetd.settings import Settings
@@ -81,8 +83,11 @@ def create_app(
         summary="A local-first event store and workflow engine.",
         lifespan=lifespan,
     )
+    # The last added runs first: every answer passes CloseUnreadBody, auth comes before the rest.
+    app.add_middleware(RefuseNulInUrl)
     if settings.token is not None:
         app.add_middleware(BearerAuth, token=settings.token)
+    app.add_middleware(CloseUnreadBody)
     install_error_handlers(app)
     for module in (health, status, events, runs, workflows, workers, changes, worker_socket):
         app.include_router(module.router)
