@@ -56,7 +56,8 @@ def refusal(text: str | bytes, *, envelope: int = 0) -> str:
         (r'"\u0000"', f"the value: {NUL}"),
         (r'{"x": "\ud800"}', "x: contains a lone surrogate (\\ud800), which is not Unicode text"),
         (r'{"x": "a\udfff"}', "x: contains a lone surrogate (\\udfff), which is not Unicode text"),
-        (r'{"x": "\ude00\ud83d"}', "x: contains a lone surrogate (\\ude00), which is not Unicode text"),
+        (r'{"x": "\ude00\ud83d"}',
+         "x: contains a lone surrogate (\\ude00), which is not Unicode text"),
         (r'{"\ud800": 1}', '["\\ud800"]: the key contains a lone surrogate (\\ud800), which is not '
          "Unicode text"),
     ],

@@ -92,9 +92,8 @@ LIMITED = "numbers are limited to ±1.7976931348623157e308"
 def test_a_value_no_payload_may_hold_is_refused_rather_than_read_as_text(
     text: str, message: str
 ) -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         PathValue.parse(text)
-    assert str(caught.value) == message
 
 
 @pytest.mark.parametrize(
@@ -113,9 +112,8 @@ def test_a_value_no_payload_may_hold_is_refused_rather_than_read_as_text(
 def test_a_path_has_at_most_64_keys_and_1024_characters(text: str, message: str) -> None:
     PathValue.parse(".".join(["a"] * 64) + "=1")
     PathValue.parse(".".join(["k" * 15] * 64) + "=1")  # 1,023 characters
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         PathValue.parse(text)
-    assert str(caught.value) == message
 
 
 def test_the_model_checks_paths_and_values_too() -> None:
