@@ -283,7 +283,7 @@ class StepRunner:
         self._changed.set()
 
     def _log(self, key: ResultKey, line: str) -> None:
-        message = Log(step_run_id=key[0], attempt=key[1], line=escape_unstorable(line))
+        message = Log(step_run_id=key[0], attempt=key[1], line=line)
         logger.debug("step run %s: %s", key[0], line)
         if threading.get_ident() == self._loop_thread:
             self._emit(message)  # in order with what the action emits next

@@ -368,6 +368,17 @@ def test_a_failure_or_log_line_with_text_the_daemon_cannot_store_is_sent_escaped
         check_text(text)
 
 
+def test_a_long_log_line_of_nul_characters_is_escaped_then_cut_and_never_raises() -> None:
+    worker = Worker("t")
+    worker.register_action("echo:echo", lambda input, ctx: ctx.log("\x00" * 64 * 1024))
+
+    (line,) = [message for message in execute(worker, assign()) if isinstance(message, Log)]
+
+    assert len(line.line) <= 64 * 1024
+    assert line.line.startswith("\\x00\\x00")
+    assert line.line.endswith("more characters cut]")
+
+
 def test_a_sync_action_that_returns_a_coroutine_is_told_to_use_async_def() -> None:
     async def later() -> int:
         return 1
