@@ -131,13 +131,13 @@ def check_json(value: object, *, envelope: int = 0) -> None:
         raise JsonProblem(path[::-1], problem)
 
 
-def load_json(text: str | bytes, *, envelope: int = 0) -> Any:
+def load_json(text: str | bytes | bytearray, *, envelope: int = 0) -> Any:
     """Parse JSON text and check it with `check_json`; `NotJson` if it does not parse.
 
     The numbers are read from their own text, so a refusal quotes what was sent (`1e400`, not
     `inf`) and an integer of thousands of digits is refused before it is converted.
     """
-    if isinstance(text, bytes):
+    if not isinstance(text, str):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
