@@ -20,10 +20,10 @@ from hatchetd.contracts.json_values import (
     JsonProblem,
     NotJson,
     check_json,
-    check_text,
     describe_path,
     escape_unstorable,
     load_json,
+    text_problem,
 )
 
 LIMITED = "numbers are limited to ±1.7976931348623157e308"
@@ -80,18 +80,18 @@ def test_other_text_is_kept_as_sent(text: str) -> None:
     assert load_json(text) == json.loads(text)
 
 
-def test_check_text_returns_good_text_and_refuses_the_rest() -> None:
-    assert check_text("user:create") == "user:create"
-    with pytest.raises(JsonProblem, match=r"contains a NUL character"):
-        check_text("user:\x00")
-    with pytest.raises(JsonProblem, match=r"lone surrogate \(\\udc80\)"):
-        check_text("user:\udc80")
+def test_text_problem_says_what_makes_text_unstorable() -> None:
+    assert text_problem("user:create ✓") is None
+    assert text_problem("user:\x00") == "contains a NUL character (\\u0000)"
+    assert text_problem("user:\udc80") == (
+        "contains a lone surrogate (\\udc80), which is not Unicode text"
+    )
 
 
 def test_escape_unstorable_writes_what_cannot_be_stored_as_escapes() -> None:
     assert escape_unstorable("ValueError: a\x00b \udc80 ✓") == "ValueError: a\\x00b \\udc80 ✓"
     assert escape_unstorable("fine ✓") == "fine ✓"
-    check_text(escape_unstorable("\x00\ud800"))
+    assert text_problem(escape_unstorable("\x00\ud800")) is None
 
 
 # -- numbers --------------------------------------------------------------------------------------

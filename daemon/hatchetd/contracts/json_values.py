@@ -18,7 +18,7 @@ changed. The rules, and why each exists:
   range (up to 309 digits) are kept digit for digit on both stores; other numbers are 64-bit
   floats, rounded to the nearest one as every JSON parser does.
 - **At most 64 levels of nesting**, the outermost object or array being the first: deeper
-  documents overflow parsers (Python's json recurses, SQLite's JSON functions stop at 1,000).
+  documents overflow parsers (Python's json recurses; SQLite's JSON functions have a limit).
 - **Each key once per object**: JSON text may repeat a key, but a stored object cannot keep both
   values, and silently keeping the last would store something other than what was sent.
 """
@@ -96,14 +96,6 @@ def text_problem(text: str) -> str | None:
                 f"contains a lone surrogate (\\u{ord(lone.group()):04x}), which is not Unicode text"
             )
     return None
-
-
-def check_text(text: str) -> str:
-    """`text` when it is storable; `JsonProblem` (with an empty path) when it is not."""
-    problem = text_problem(text)
-    if problem is not None:
-        raise JsonProblem((), problem)
-    return text
 
 
 def escape_unstorable(text: str) -> str:
@@ -324,6 +316,8 @@ def _too_deep_at(text: str, max_depth: int) -> tuple[Step, ...]:
             path.append("" if token == "{" else 0)
             expecting_key = token == "{"
         elif token in ("}", "]"):
+            if not in_object:
+                return ()  # not the text the parser read; no path to give
             in_object.pop()
             path.pop()
             expecting_key = False
