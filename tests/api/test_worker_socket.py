@@ -127,7 +127,7 @@ def test_unstorable_results_and_log_lines_are_refused_naming_the_field_and_the_s
         event = client.post("/api/v1/events", json={"key": "user:create", "data": SIGN_UP}).json()
         assign = json.loads(ws.receive_text())
         ids = f'"step_run_id":"{assign["step_run_id"]}","attempt":1'
-        which = f"for step run {assign['step_run_id']} attempt 1: "
+        which = f"for step run {assign['step_run_id']}: "
         refused = {
             '{"type":"log",' + ids + r',"line":"a\u0000"}': f"log {which}line: {NUL}",
             '{"type":"completed",' + ids + ',"output":{"r":NaN}}':
@@ -139,7 +139,10 @@ def test_unstorable_results_and_log_lines_are_refused_naming_the_field_and_the_s
                 f"failed {which}traceback: contains a lone surrogate (\\ud800), which is not "
                 "Unicode text",
             r'{"type":"started","step_run_id":"x\u0000","attempt":1}':
-                f"started for step run x\\x00 attempt 1: step_run_id: {NUL}",
+                f"started for step run x\\x00: step_run_id: {NUL}",
+            '{"type":"completed","step_run_id":"' + assign["step_run_id"] + '",'
+            '"attempt":2147483648,"output":{}}':
+                f"completed {which}attempt: Input should be less than or equal to 2147483647",
         }  # fmt: skip
         answers = {}
         for raw in refused:

@@ -171,7 +171,7 @@ def _parse(text: str) -> WorkerMessage:
     except JsonProblem as exc:
         raise _Unusable(_which(text) + exc.describe(whole="the message")) from None
     except ValidationError as exc:
-        raise _Unusable(validation_message(exc, drop=_TAGS)) from None
+        raise _Unusable(_which(text) + validation_message(exc, drop=_TAGS)) from None
 
 
 def _which(text: str) -> str:
@@ -183,10 +183,8 @@ def _which(text: str) -> str:
         return ""
     if not isinstance(fields, dict) or not isinstance(fields.get("step_run_id"), str):
         return ""
-    which = (
-        f"{fields.get('type')} for step run {fields['step_run_id']} attempt {fields.get('attempt')}"
-    )
-    return escape_unstorable(which) + ": "  # the answer must be sendable text too
+    which = f"{fields.get('type')} for step run {fields['step_run_id']}"
+    return escape_unstorable(which[:200]) + ": "  # the answer must be sendable text too
 
 
 def _result(worker_id: str, message: Completed | Failed) -> Callable[[Engine], ResultOutcome]:
