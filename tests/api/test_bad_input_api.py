@@ -232,3 +232,25 @@ def test_each_route_states_its_own_limit_when_a_body_is_too_large(
     )
     assert response.headers["connection"] == "close"
     assert stored(client) == []
+
+
+@pytest.mark.parametrize(
+    ("time", "message"),
+    [
+        ("2026-01-01", "2026-01-01T00:00:00 has no time zone: add one, e.g. Z or +02:00"),
+        ("0001-01-01T00:00:00+01:00",
+         "0001-01-01T00:00:00+01:00 is out of range once converted to UTC"),
+        ("9999-12-31T23:59:59-23:59",
+         "9999-12-31T23:59:59-23:59 is out of range once converted to UTC"),
+    ],
+)  # fmt: skip
+def test_a_time_without_a_utc_instant_is_a_422_naming_the_parameter(
+    client: TestClient, time: str, message: str
+) -> None:
+    """The store keeps UTC: such a time used to reach it and be a 500."""
+    for path in ("/api/v1/events", "/api/v1/runs"):
+        answer = client.get(path, params={"since": time})
+        assert error_of(answer) == (422, "invalid_request", f"since: {message}")
+    replay = client.post("/api/v1/events/replay", json={"key": "a:*", "until": time})
+    assert error_of(replay) == (422, "invalid_request", f"until: {message}")
+    assert client.get("/api/v1/events", params={"since": "0001-01-01T00:00:00Z"}).status_code == 200

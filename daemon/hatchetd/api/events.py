@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -28,6 +27,7 @@ from hatchetd.contracts.events import Event, EventQuery
 from hatchetd.contracts.json_values import MAX_DEPTH
 from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import RunQuery
+from hatchetd.contracts.utc_time import UtcTime
 from hatchetd.engine import Engine, EventNotFound, Push, replay_payload
 from hatchetd.store import iter_pages
 
@@ -111,8 +111,8 @@ def list_events(
     services: ServicesDep,
     *,
     key: Annotated[str | None, Query(description="exact key or `*` segments: user:*")] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (RFC 3339)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (RFC 3339)")] = None,
+    since: Annotated[UtcTime | None, Query(description="created at or after (RFC 3339)")] = None,
+    until: Annotated[UtcTime | None, Query(description="created before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_BULK_EVENTS)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     where: Annotated[
