@@ -10,6 +10,7 @@ replay. docs/guarantees.md reports the counts.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -89,6 +90,9 @@ def replays(event_id: str) -> list[tuple[str, int, str, str]]:
     ]  # fmt: skip
 
 
+FORGED = base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|a\x00b").decode()
+"""A cursor no listing gave out, whose id PostgreSQL could not take."""
+
 QUERIES: list[tuple[str, int, str, str]] = [
     # (path and query of a GET, status, code, message)
     ("/api/v1/events?key=k%00v", 422, "invalid_value", f"query parameter key: {NUL}"),
@@ -101,6 +105,12 @@ QUERIES: list[tuple[str, int, str, str]] = [
     ("/api/v1/events/abcd%00ef", 422, "invalid_value", f"the URL path {NUL}"),
     ("/api/v1/runs/abcd%00ef", 422, "invalid_value", f"the URL path {NUL}"),
     ("/api/v1/workflows/w%00", 422, "invalid_value", f"the URL path {NUL}"),
+    ("/api/v1/events?since=2026-01-01", 422, "invalid_request",
+     "since: 2026-01-01T00:00:00 has no time zone: add one, e.g. Z or +02:00"),
+    ("/api/v1/runs?until=0001-01-01T00:00:00%2B01:00", 422, "invalid_request",
+     "until: 0001-01-01T00:00:00+01:00 is out of range once converted to UTC"),
+    (f"/api/v1/events?cursor={FORGED}", 400, "bad_cursor",
+     f"invalid cursor '{FORGED}': pass the next_cursor of the previous page unchanged"),
     ("/api/v1/events?where=x=1e400", 422, "bad_where",
      f"where: x: 1e400 is not a finite number: {LARGEST}"),
     ("/api/v1/events?where=x=" + "9" * 5000, 422, "bad_where",

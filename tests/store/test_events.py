@@ -306,6 +306,10 @@ def test_a_filter_holds_across_pages(store: Store, new_event: MakeEvent) -> None
         base64.urlsafe_b64encode(b"yesterday|abc").decode(),
         base64.urlsafe_b64encode(b"2024-05-01T12:00:00|abc").decode(),  # no time zone
         base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        # Forged: a time with no UTC instant, an id PostgreSQL cannot hold.
+        base64.urlsafe_b64encode(b"0001-01-01T00:00:00+01:00|abc").decode(),
+        base64.urlsafe_b64encode(b"9999-12-31T23:59:59-23:59|abc").decode(),
+        base64.urlsafe_b64encode(b"2024-05-01T12:00:00+00:00|a\x00b").decode(),
     ],
 )
 def test_a_bad_cursor_is_refused_with_a_clear_message(store: Store, cursor: str) -> None:
