@@ -135,13 +135,7 @@ def load_json(text: str | bytes | bytearray, *, envelope: int = 0) -> Any:
         except UnicodeDecodeError:
             raise NotJson("not UTF-8 JSON") from None
     try:
-        value = json.loads(
-            text,
-            parse_float=_float,
-            parse_int=_int,
-            parse_constant=_constant,
-            object_pairs_hook=_object,
-        )
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise NotJson(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -292,6 +286,12 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _shorten(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:20]}…"
+
+
+_DECODER = json.JSONDecoder(
+    parse_float=_float, parse_int=_int, parse_constant=_constant, object_pairs_hook=_object
+)
+"""Made once: `json.loads` with hooks would build a decoder for every document."""
 
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
