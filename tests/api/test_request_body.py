@@ -104,6 +104,25 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading_any_of_it() 
 
 
 @pytest.mark.parametrize(
+    ("declared", "size"),
+    [("9" * 5000, "999999999999999999…"), ("1000001", "1,000,001")],
+)
+def test_a_declared_length_of_any_size_is_read_as_a_size(declared: str, size: str) -> None:
+    async def send() -> httpx.Response:
+        app = small_app()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            request = client.build_request("POST", "/notes", content=b"{}")
+            request.headers["content-length"] = declared
+            return await client.send(request)
+
+    response = asyncio.run(send())
+
+    assert response.status_code == 413
+    assert response.json()["error"]["message"].startswith(f"the request body is {size} bytes;")
+
+
+@pytest.mark.parametrize(
     ("head", "status", "message"),
     [
         (b'{"text":"\\u0000"', 422, "text: contains a NUL character (\\u0000)"),

@@ -72,9 +72,13 @@ def check_payload_size(data: dict[str, Any], body_size: int) -> None:
 
 
 async def _read_within(request: Request, rules: BodyRules) -> bytearray:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > rules.max_bytes:
-        raise rules.too_large(f"{int(declared):,}")
+    declared = request.headers.get("content-length", "")
+    # isdigit() alone passes "²"; more than 18 digits is over any limit, and too long to convert.
+    if declared.isascii() and declared.isdigit():
+        if len(declared) > 18:
+            raise rules.too_large(f"{declared[:18]}…")
+        if int(declared) > rules.max_bytes:
+            raise rules.too_large(f"{int(declared):,}")
     body = bytearray()
     try:
         async for chunk in request.stream():
