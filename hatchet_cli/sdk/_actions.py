@@ -2,8 +2,9 @@
 
 An action is called as `fn(input, ctx)`. When its first parameter is annotated with a pydantic
 model class the input is validated into that model first; whatever it returns is turned into JSON
-here, so that a value the daemon could not store fails the step on the worker, with a message that
-names the action, instead of breaking the connection.
+here, and checked with the daemon's own rules (`hatchetd.contracts.json_values`: no NUL, finite
+numbers, at most 64 levels), so that a value the daemon could not store fails the step on the
+worker, with a message that names the action and the path, instead of being refused forever.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError, to_jsonable_python
+
+from hatchetd.contracts.json_values import JsonProblem, check_json
 
 ActionFunction = Callable[[Any, Any], Any] | Callable[[Any, Any], Awaitable[Any]]
 """`def action(input, ctx) -> output`, or an `async def` of the same shape."""
@@ -105,12 +108,20 @@ class Action:
                 output = value.model_dump(mode="json")
             else:
                 output = to_jsonable_python(value)
-            text = json.dumps(output, allow_nan=False)
         except (PydanticSerializationError, TypeError, ValueError) as exc:
             raise InvalidOutput(
                 f"{self.name} returned a value that is not JSON-serialisable ({exc}); return a "
                 "dict, list, str, number, bool, None or a pydantic model"
             ) from None
+        try:
+            # The daemon's own rules: an output it would refuse fails the step here, once,
+            # instead of waiting unacknowledged for every reconnect to send it again.
+            check_json(output)
+        except JsonProblem as exc:
+            raise InvalidOutput(
+                f"{self.name} returned a value hatchetd cannot store: {exc.describe('output')}"
+            ) from None
+        text = json.dumps(output)
         size = len(text.encode())
         if size > MAX_OUTPUT_BYTES:
             raise InvalidOutput(

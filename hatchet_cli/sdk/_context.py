@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hatchetd.contracts.json_values import escape_unstorable
+
 MAX_LOG_LINE = 64 * 1024
 """The longest line `ctx.log()` sends (the protocol's limit); longer lines are cut."""
 
@@ -69,10 +71,11 @@ class Context:
     def log(self, line: object) -> None:
         """Add a line to the step run's log (`hatchet runs logs`); `str(line)` is sent.
 
-        Lines over 64 KiB are cut. Logging never blocks and never raises: lines are sent in
+        Lines over 64 KiB are cut; a NUL or a lone surrogate, which the daemon cannot store, is
+        sent as its escape (`\\x00`). Logging never blocks and never raises: lines are sent in
         order, after the step run's `started` and before its result.
         """
-        text = str(line)
+        text = escape_unstorable(str(line))
         if len(text) > MAX_LOG_LINE:
             marker = f" … [{len(text) - MAX_LOG_LINE} more characters cut]"
             text = text[: MAX_LOG_LINE - len(marker)] + marker

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from hatchetd.contracts.json_values import escape_unstorable
 from hatchetd.contracts.worker_protocol import (
     Assign,
     Cancel,
@@ -335,11 +336,13 @@ class StepRunner:
 
 
 def _failed(assign: Assign, error: str, traceback_text: str | None = None) -> Failed:
+    # An exception's message may hold a NUL or a lone surrogate, which the daemon refuses to
+    # store: written as escapes, the failure is still reported, and readable.
     return Failed(
         step_run_id=assign.step_run_id,
         attempt=assign.attempt,
-        error=error,
-        traceback=traceback_text,
+        error=escape_unstorable(error),
+        traceback=None if traceback_text is None else escape_unstorable(traceback_text),
     )
 
 

@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.frames import CloseCode
 
+from hatchetd.contracts.json_values import text_problem
 from hatchetd.contracts.worker_protocol import Register, WorkerMessage
 
 from ._actions import Action, ActionFunction
@@ -84,8 +85,8 @@ class Worker:
         max_reconnect_delay: float = 10.0,
         shutdown_timeout: float = 30.0,
     ) -> None:
-        if not isinstance(name, str) or not 1 <= len(name) <= 200:
-            raise ValueError(f"invalid worker name {name!r}: use 1 to 200 characters")
+        if not isinstance(name, str) or not 1 <= len(name) <= 200 or text_problem(name):
+            raise ValueError(f"invalid worker name {name!r}: use 1 to 200 characters, no NUL")
         if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= 10_000:
             raise ValueError(f"invalid slots {slots!r}: a whole number from 1 to 10000")
         if heartbeat_interval is not None and heartbeat_interval <= 0:

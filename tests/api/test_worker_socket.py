@@ -106,6 +106,63 @@ def test_a_message_that_is_not_json_is_answered_with_an_error(client: TestClient
         assert error["code"] == "invalid_message"
 
 
+NUL = "contains a NUL character (\\u0000)"
+
+
+def test_a_worker_name_the_store_cannot_hold_is_refused_naming_it(client: TestClient) -> None:
+    with client.websocket_connect(PROTOCOL_PATH) as ws:
+        ws.send_text(r'{"type":"register","name":"n\u0000","actions":["sandbox:create"]}')
+        error = json.loads(ws.receive_text())
+        assert (error["code"], error["message"]) == ("invalid_message", f"name: {NUL}")
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_text()
+    assert client.get("/api/v1/workers").json() == []
+
+
+def test_unstorable_results_and_log_lines_are_refused_naming_the_field_and_the_step_run(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect(PROTOCOL_PATH) as ws:
+        register(ws, ["sandbox:create"])
+        event = client.post("/api/v1/events", json={"key": "user:create", "data": SIGN_UP}).json()
+        assign = json.loads(ws.receive_text())
+        ids = f'"step_run_id":"{assign["step_run_id"]}","attempt":1'
+        which = f"for step run {assign['step_run_id']}: "
+        refused = {
+            '{"type":"log",' + ids + r',"line":"a\u0000"}': f"log {which}line: {NUL}",
+            '{"type":"completed",' + ids + ',"output":{"r":NaN}}':
+                f"completed {which}output.r: NaN is not a finite number",
+            '{"type":"completed",' + ids + ',"output":[1e400]}':
+                f"completed {which}output[0]: 1e400 is not a finite number: numbers are "
+                "limited to ±1.7976931348623157e308",
+            '{"type":"failed",' + ids + r',"error":"E","traceback":"\ud800"}':
+                f"failed {which}traceback: contains a lone surrogate (\\ud800), which is not "
+                "Unicode text",
+            r'{"type":"started","step_run_id":"x\u0000","attempt":1}':
+                f"started for step run x\\x00: step_run_id: {NUL}",
+            '{"type":"completed","step_run_id":"' + assign["step_run_id"] + '",'
+            '"attempt":2147483648,"output":{}}':
+                f"completed {which}attempt: Input should be less than or equal to 2147483647",
+        }  # fmt: skip
+        answers = {}
+        for raw in refused:
+            ws.send_text(raw)
+            answers[raw] = json.loads(ws.receive_text())
+        ws.send_text('{"type":"completed",' + ids + ',"output":{"z":1,"a":2}}')
+        ack = json.loads(ws.receive_text())
+
+    assert {raw: (a["type"], a["code"], a["message"]) for raw, a in answers.items()} == {
+        raw: ("error", "invalid_message", message) for raw, message in refused.items()
+    }
+    assert ack["accepted"] is True
+    trace = client.get(f"/api/v1/runs/{event['run_ids'][0]}").json()
+    (step,) = [
+        s for job in trace["jobs"] for s in job["step_runs"] if s["action"] == "sandbox:create"
+    ]
+    assert step["output"] == {"z": 1, "a": 2}
+    assert client.get(f"/api/v1/runs/{event['run_ids'][0]}/logs").json() == []
+
+
 def test_results_sent_back_to_back_share_a_commit_and_are_acked_in_order(
     client: TestClient,
 ) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, inspect, select, text
 
-from hatchetd.contracts.events import NewEvent
+from hatchetd.contracts.events import EventQuery, NewEvent
+from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.store import Store, StoreUnavailable, open_store
 from hatchetd.store.migrations import MIGRATIONS, Migration, migrate, migration
 from hatchetd.store.sql_base import make_engine, parse_url
@@ -89,8 +90,10 @@ def test_a_database_from_a_newer_hatchetd_is_refused(
     store.close()
     open_store(database_url, migrations=[*MIGRATIONS, NEXT]).close()
 
-    newest, known = len(MIGRATIONS) + 1, len(MIGRATIONS)
-    with pytest.raises(StoreUnavailable, match=rf"schema version {newest} .* up to {known}"):
+    newer, known = len(MIGRATIONS) + 1, len(MIGRATIONS)
+    with pytest.raises(
+        StoreUnavailable, match=rf"schema version {newer} .* knows only up to {known}"
+    ):
         open_stores(database_url)
 
 
@@ -101,6 +104,36 @@ def test_migrations_must_be_numbered_without_gaps(database_url: str) -> None:
     with pytest.raises(ValueError, match="expected"):
         migration(len(MIGRATIONS) + 5, "out_of_order")(_add_event_source)
     assert len(MIGRATIONS) == known  # the refused one was not registered
+
+
+def test_payloads_written_before_json_text_are_kept_and_found_after_it(
+    database_url: str, new_event: Callable[..., NewEvent]
+) -> None:
+    """Migration 2 turns PostgreSQL's jsonb payloads into json text: what was stored before is
+    read and filtered as before, and what is stored after keeps its key order."""
+    before_2 = [m for m in MIGRATIONS if m.version < 2]
+    old = new_event(data={"b": 1, "a": {"z": 2, "y": [1.5, None]}})
+    store = open_store(database_url, migrations=before_2)
+    try:
+        store.create_events([old])
+    finally:
+        store.close()
+
+    upgraded = open_store(database_url)
+    try:
+        new = new_event(data={"b": 1, "a": {"z": 2, "y": [1.5, None]}})
+        upgraded.create_events([new])
+        read_old, read_new = upgraded.get_event(old.id), upgraded.get_event(new.id)
+        found = upgraded.list_events(EventQuery(where=(PathValue.parse("a.z=2"),))).items
+    finally:
+        upgraded.close()
+
+    assert read_old is not None
+    assert read_new is not None
+    assert read_old.data == old.data
+    assert list(read_new.data) == ["b", "a"]
+    assert list(read_new.data["a"]) == ["z", "y"]
+    assert {event.id for event in found} == {old.id, new.id}
 
 
 def describe(url: str) -> dict[str, Any]:

@@ -436,6 +436,32 @@ def test_a_bad_value_points_at_the_value() -> None:
     ]
 
 
+def test_a_with_value_no_payload_could_hold_points_at_the_step() -> None:
+    """A step's input is stored with each step run: the rules of every stored value apply."""
+    assert errors(
+        """
+        name: x
+        jobs:
+          greet-user:
+            steps:
+              - id: s
+                action: echo:echo
+                with: {ratio: .nan, list: [1, -.inf]}
+              - id: t
+                action: echo:echo
+                with:
+                  name: "Ada\\0"
+              - id: u
+                action: echo:echo
+                with: .inf
+        """
+    ) == [
+        "wf.yaml:7:15: jobs.greet-user.steps[0].with: ratio: NaN is not a finite number",
+        "wf.yaml:11:11: jobs.greet-user.steps[1].with: name: contains a NUL character (\\u0000)",
+        "wf.yaml:14:15: jobs.greet-user.steps[2].with: Infinity is not a finite number",
+    ]
+
+
 def test_wrong_types_say_what_was_expected() -> None:
     assert errors(
         """

@@ -29,7 +29,9 @@ from hatchetd.contracts.payload_paths import PathValue, edited_payload, parse_va
         (" 42", " 42"),  # spaces are kept, so this is what was typed
         ("NaN", "NaN"),
         ("Infinity", "Infinity"),
-        ("1e999", "1e999"),
+        ("-Infinity", "-Infinity"),
+        ("18446744073709551617", 18446744073709551617),
+        ("1.7976931348623157e308", 1.7976931348623157e308),
         ("[1, 2]", "[1, 2]"),
         ('{"a": 1}', '{"a": 1}'),
         ("a=b", "a=b"),
@@ -72,11 +74,55 @@ def test_a_bad_path_is_refused_with_a_message(text: str, message: str) -> None:
         PathValue.parse(text)
 
 
+LIMITED = "numbers are limited to ±1.7976931348623157e308"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x=1e999", f"x: 1e999 is not a finite number: {LIMITED}"),
+        ("x=-1e400", f"x: -1e400 is not a finite number: {LIMITED}"),
+        ("x=1e-400", "x: 1e-400 is too small for a 64-bit float: it would be stored as 0"),
+        ("x=" + "9" * 309, f"x: a 309-digit integer is out of range: {LIMITED}"),
+        ("x=" + "9" * 5000, f"x: a 5,000-digit integer is out of range: {LIMITED}"),
+        ("x=a\x00b", "x: contains a NUL character (\\u0000)"),
+        ('x="a\\u0000b"', "x: contains a NUL character (\\u0000)"),
+    ],
+)
+def test_a_value_no_payload_may_hold_is_refused_rather_than_read_as_text(
+    text: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        PathValue.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            ".".join(["a"] * 65) + "=1",
+            "the path a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a… has 65 keys; a path has at most 64",
+        ),
+        (
+            ".".join(["k" * 20] * 60) + "=1",
+            "the path kkkkkkkkkkkkkkkkkkkk… is 1,259 characters long; a path has at most 1,024",
+        ),
+    ],
+)
+def test_a_path_has_at_most_64_keys_and_1024_characters(text: str, message: str) -> None:
+    PathValue.parse(".".join(["a"] * 64) + "=1")
+    PathValue.parse(".".join(["k" * 15] * 64) + "=1")  # 1,023 characters
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        PathValue.parse(text)
+
+
 def test_the_model_checks_paths_and_values_too() -> None:
     with pytest.raises(ValidationError, match="bad path"):
         PathValue(path="a..b", value=1)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="NaN is not a finite number"):
         PathValue(path="a", value=float("nan"))
+    with pytest.raises(ValidationError, match="contains a NUL character"):
+        PathValue(path="a", value="\x00")
     with pytest.raises(ValidationError):
         PathValue.model_validate({"path": "a", "value": {"nested": 1}})
 

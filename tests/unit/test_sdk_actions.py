@@ -213,6 +213,7 @@ def test_a_worker_takes_its_address_and_token_from_the_environment(
     ("kwargs", "message"),
     [
         ({"name": ""}, "invalid worker name '': use 1 to 200 characters"),
+        ({"name": "a\x00b"}, "invalid worker name 'a\\x00b': use 1 to 200 characters, no NUL"),
         ({"slots": 0}, "invalid slots 0: a whole number from 1 to 10000"),
         ({"slots": 2.5}, "invalid slots 2.5: a whole number from 1 to 10000"),
         ({"address": "ftp://host"}, "invalid daemon address 'ftp://host': expected http://"),

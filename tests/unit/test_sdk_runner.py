@@ -20,6 +20,7 @@ from hatchet_cli.sdk import Context, Worker
 from hatchet_cli.sdk._connection import Outgoing
 from hatchet_cli.sdk._runner import StepRunner
 from hatchetd.contracts.enums import CancelReason
+from hatchetd.contracts.json_values import text_problem
 from hatchetd.contracts.worker_protocol import (
     Assign,
     Cancel,
@@ -304,11 +305,78 @@ def test_a_return_value_that_is_not_json_fails_the_step() -> None:
     )
 
 
-def test_nan_is_not_json() -> None:
-    worker = Worker("t")
-    worker.register_action("echo:echo", lambda input, ctx: {"ratio": float("nan")})
+def deep(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
 
-    assert "not JSON-serialisable" in only_failure(execute(worker, assign())).error
+
+@pytest.mark.parametrize(
+    ("output", "problem"),
+    [
+        ({"ratio": float("nan")}, "output.ratio: NaN is not a finite number"),
+        ([1, float("-inf")], "output[1]: -Infinity is not a finite number"),
+        (10**400, "output: a 401-digit integer is out of range: numbers are limited to "
+         "±1.7976931348623157e308"),
+        ({"name": "Ada\x00"}, "output.name: contains a NUL character (\\u0000)"),
+        ({"k\x00": 1}, 'output["k\\u0000"]: the key contains a NUL character (\\u0000)'),
+        ("\udc80", "output: contains a lone surrogate (\\udc80), which is not Unicode text"),
+        (deep(65), "output.a.a.a.a.a.a.a.a…: nested deeper than 64 levels"),
+    ],
+)  # fmt: skip
+def test_an_output_the_daemon_cannot_store_fails_the_step_naming_the_path(
+    output: Any, problem: str
+) -> None:
+    """Checked with the daemon's own rules before sending: sent anyway, it would be refused
+    and stay unacknowledged, sent again after every reconnect."""
+    worker = Worker("t")
+    worker.register_action("echo:echo", lambda input, ctx: output)
+
+    failure = only_failure(execute(worker, assign()))
+
+    assert failure.error == f"echo:echo returned a value hatchetd cannot store: {problem}"
+    assert failure.traceback is None
+
+
+def test_an_output_at_the_limits_is_sent_as_it_is() -> None:
+    output = {"deep": deep(63), "max": 1.7976931348623157e308, "int": -int("9" * 308)}
+    worker = Worker("t")
+    worker.register_action("echo:echo", lambda input, ctx: output)
+
+    (result,) = results(execute(worker, assign()))
+
+    assert result == Completed(step_run_id="sr-1", attempt=1, output=output)
+
+
+def test_a_failure_or_log_line_with_text_the_daemon_cannot_store_is_sent_escaped() -> None:
+    worker = Worker("t")
+
+    @worker.action("echo:echo")
+    def echo(input: Any, ctx: Context) -> None:
+        ctx.log("half\x00line \udc80")
+        raise ValueError("bad byte \x00 in \udcff")
+
+    sent = execute(worker, assign())
+
+    assert sent[1] == Log(step_run_id="sr-1", attempt=1, line="half\\x00line \\udc80")
+    failure = only_failure(sent)
+    assert failure.error == "ValueError: bad byte \\x00 in \\udcff"
+    assert failure.traceback is not None
+    assert failure.traceback.endswith("ValueError: bad byte \\x00 in \\udcff\n")
+    assert text_problem(failure.error) is None
+    assert text_problem(failure.traceback) is None
+
+
+def test_a_long_log_line_of_nul_characters_is_escaped_then_cut_and_never_raises() -> None:
+    worker = Worker("t")
+    worker.register_action("echo:echo", lambda input, ctx: ctx.log("\x00" * 64 * 1024))
+
+    (line,) = [message for message in execute(worker, assign()) if isinstance(message, Log)]
+
+    assert len(line.line) <= 64 * 1024
+    assert line.line.startswith("\\x00\\x00")
+    assert line.line.endswith("more characters cut]")
 
 
 def test_a_sync_action_that_returns_a_coroutine_is_told_to_use_async_def() -> None:

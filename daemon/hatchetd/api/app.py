@@ -14,10 +14,12 @@ from fastapi import FastAPI
 from hatchetd import __version__
 from hatchetd.api import changes, events, health, runs, status, worker_socket, workers, workflows
 from hatchetd.api.auth import BearerAuth
+from hatchetd.api.body import CloseUnreadBody
 from hatchetd.api.drain import DrainGate
 from hatchetd.api.errors import install_error_handlers
 from hatchetd.api.services import Services
 from hatchetd.api.sessions import WorkerSessions
+from hatchetd.api.url_guard import RefuseNulInUrl
 from hatchetd.engine import Clock, Engine, SystemClock
 from hatchetd.runtime import Faults, Runtime
 from hatchetd.settings import Settings
@@ -94,9 +96,14 @@ def create_app(
         summary="A local-first event store and workflow engine.",
         lifespan=lifespan,
     )
+    # The last added runs first: every answer but a draining one passes CloseUnreadBody, and
+    # auth comes before the routes.
+    app.add_middleware(RefuseNulInUrl)
     if settings.token is not None:
         app.add_middleware(BearerAuth, token=settings.token)
-    app.add_middleware(DrainGate)  # outermost: a draining daemon answers before anything else
+    app.add_middleware(CloseUnreadBody)
+    # Outermost: a draining daemon answers before anything else (with `Connection: close`).
+    app.add_middleware(DrainGate)
     install_error_handlers(app)
     for module in (health, status, events, runs, workflows, workers, changes, worker_socket):
         app.include_router(module.router)

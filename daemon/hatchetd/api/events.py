@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from hatchetd.api.body import ENVELOPE_BYTES, check_payload_size, read_body
+from hatchetd.api.body import ENVELOPE_BYTES, BodyRules, check_payload_size, read_body
 from hatchetd.api.errors import ApiError
 from hatchetd.api.ids import resolve_id
 from hatchetd.api.services import DRAIN_RETRY_AFTER, Services, ServicesDep
@@ -25,15 +24,33 @@ from hatchetd.contracts.api import (
     ReplayResult,
 )
 from hatchetd.contracts.events import Event, EventQuery
+from hatchetd.contracts.json_values import MAX_DEPTH
 from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import RunQuery
+from hatchetd.contracts.utc_time import UtcTime
 from hatchetd.engine import Engine, EventNotFound, Push, replay_payload
 from hatchetd.store import iter_pages
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
-_SINGLE_LIMIT = MAX_PAYLOAD_BYTES + ENVELOPE_BYTES
-_BULK_LIMIT = 16 * MAX_PAYLOAD_BYTES
+_PUSH = BodyRules(
+    max_bytes=MAX_PAYLOAD_BYTES + ENVELOPE_BYTES,
+    limit=f"an event's payload is limited to {MAX_PAYLOAD_BYTES:,} bytes (1 MiB)",
+    envelope=1,  # {"data": …}
+)
+_BULK = BodyRules(
+    max_bytes=16 * MAX_PAYLOAD_BYTES,
+    limit=f"a bulk push is limited to {16 * MAX_PAYLOAD_BYTES:,} bytes (16 MiB): "
+    "push fewer events at a time",
+    envelope=3,  # {"events": [{"data": …}]}
+)
+_REPLAY = BodyRules(
+    max_bytes=MAX_PAYLOAD_BYTES + ENVELOPE_BYTES,
+    limit=f"a replay's data is limited to {MAX_PAYLOAD_BYTES:,} bytes (1 MiB)",
+    envelope=1,  # {"data": …}; `set` values are scalars
+)
+MAX_WHERE = 20
+"""The most `where` filters one listing may combine."""
 
 
 def _open(services: Services) -> None:
@@ -65,8 +82,8 @@ def _push(p: PushEvent) -> Push:
 async def push_event(request: Request, response: Response, services: ServicesDep) -> Event:
     """Store one event and start the runs it triggers; answered once the event is durable."""
     _open(services)
-    body = await read_body(request, PushEvent, max_bytes=_SINGLE_LIMIT)
-    check_payload_size(body.data, len(await request.body()))
+    body, size = await read_body(request, PushEvent, _PUSH)
+    check_payload_size(body.data, size)
     (outcome,) = await services.runtime.call(lambda e: e.push_events([_push(body)]))
     if not outcome.created:
         response.status_code = 200
@@ -87,7 +104,7 @@ async def push_event(request: Request, response: Response, services: ServicesDep
 async def push_events(request: Request, services: ServicesDep) -> list[Event]:
     """Store up to 1,000 events in one commit; all are stored or none."""
     _open(services)
-    body = await read_body(request, PushEvents, max_bytes=_BULK_LIMIT)
+    body, _ = await read_body(request, PushEvents, _BULK)
     for p in body.events:
         check_payload_size(p.data, MAX_PAYLOAD_BYTES + 1)
     outcomes = await services.runtime.call(lambda e: e.push_events([_push(p) for p in body.events]))
@@ -99,8 +116,8 @@ def list_events(
     services: ServicesDep,
     *,
     key: Annotated[str | None, Query(description="exact key or `*` segments: user:*")] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (RFC 3339)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (RFC 3339)")] = None,
+    since: Annotated[UtcTime | None, Query(description="created at or after (RFC 3339)")] = None,
+    until: Annotated[UtcTime | None, Query(description="created before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_BULK_EVENTS)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     where: Annotated[
@@ -108,11 +125,18 @@ def list_events(
         Query(
             description="path=value: the payload holds this JSON value at this dot path "
             '(user.email=ada@example.com, order.total=42, flags.vip=true, zip="02139"); '
-            "repeat for several, all must hold",
+            f"repeat for several (at most {MAX_WHERE}), all must hold; a path has at most "
+            f"{MAX_DEPTH} keys",
         ),
     ] = None,
 ) -> EventList:
     """Events, newest first, a page at a time."""
+    if len(where or ()) > MAX_WHERE:
+        raise ApiError(
+            422,
+            "bad_where",
+            f"where: {len(where or ())} filters given; at most {MAX_WHERE} are allowed",
+        )
     try:
         matches = tuple(PathValue.parse(text) for text in where or ())
     except ValueError as exc:
@@ -156,9 +180,9 @@ async def replay_events(
     Up to 1,000 events are replayed in one commit; a larger filter replay commits in chunks of
     1,000, oldest first.
     """
-    body = await read_body(request, ReplayEvents, max_bytes=_SINGLE_LIMIT)
+    body, size = await read_body(request, ReplayEvents, _REPLAY)
     if body.data is not None:
-        check_payload_size(body.data, len(await request.body()))
+        check_payload_size(body.data, size)
     originals = await asyncio.to_thread(_replay_targets, services, body)
     # Every edit is tried before the first chunk commits: one that fails refuses it all.
     previews = _as_replayed(originals, body)

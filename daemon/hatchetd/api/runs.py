@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,6 +12,7 @@ from hatchetd.api.services import Services, ServicesDep
 from hatchetd.contracts.api import MAX_BULK_EVENTS, RunList
 from hatchetd.contracts.enums import RunStatus
 from hatchetd.contracts.runs import RunQuery, RunTrace, StepLog
+from hatchetd.contracts.utc_time import UtcTime
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 
@@ -26,8 +26,8 @@ def list_runs(
         list[RunStatus] | None, Query(description="only runs in these states")
     ] = None,
     event_id: Annotated[str | None, Query(description="only runs this event triggered")] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (RFC 3339)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (RFC 3339)")] = None,
+    since: Annotated[UtcTime | None, Query(description="created at or after (RFC 3339)")] = None,
+    until: Annotated[UtcTime | None, Query(description="created before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_BULK_EVENTS)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> RunList:

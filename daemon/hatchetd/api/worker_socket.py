@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ from hatchetd.api.auth import socket_authorised
 from hatchetd.api.errors import validation_message
 from hatchetd.api.services import Services
 from hatchetd.api.sessions import WorkerSession
+from hatchetd.contracts.json_values import JsonProblem, NotJson, escape_unstorable, load_json
 from hatchetd.contracts.worker_protocol import (
     PROTOCOL_PATH,
     WORKER_MESSAGE,
@@ -26,6 +28,7 @@ from hatchetd.contracts.worker_protocol import (
     Registered,
     ResultAck,
     Started,
+    WorkerMessage,
 )
 from hatchetd.engine import Engine, ResultOutcome
 from hatchetd.store import StoreTrouble
@@ -47,9 +50,9 @@ async def worker_socket(socket: WebSocket) -> None:
         await _refuse(socket, "draining", "hatchetd is shutting down")
         return
     try:
-        first = WORKER_MESSAGE.validate_json(await socket.receive_text())
-    except ValidationError as exc:
-        await _refuse(socket, "invalid_message", validation_message(exc, drop=_TAGS))
+        first = _parse(await socket.receive_text())
+    except _Unusable as exc:
+        await _refuse(socket, "invalid_message", str(exc))
         return
     except WebSocketDisconnect:
         return
@@ -142,11 +145,11 @@ async def _relay(
         except WebSocketDisconnect:
             return
         try:
-            message = WORKER_MESSAGE.validate_json(text)
-        except ValidationError as exc:
-            session.send(
-                ProtocolError(code="invalid_message", message=validation_message(exc, drop=_TAGS))
-            )
+            message = _parse(text)
+        except _Unusable as exc:
+            # Refused, not stored: a result stays unacknowledged (the SDK checks its outputs with
+            # the same rules before sending, so only another client gets here).
+            session.send(ProtocolError(code="invalid_message", message=str(exc)))
             continue
         if isinstance(message, Completed | Failed):
             await results.submit(message)
@@ -170,6 +173,38 @@ async def _relay(
         else:
             # Starts and logs need no answer: they ride the next batch.
             services.runtime.post(_note(worker_id, message))
+
+
+class _Unusable(Exception):
+    """A worker's message the daemon cannot use; the text says why."""
+
+
+def _parse(text: str) -> WorkerMessage:
+    """A worker's message, read under the rules of every stored value (`json_values`): a NUL in a
+    log line or a NaN in an output is refused here, naming the field, rather than failing the
+    engine's batch (PostgreSQL) or being stored changed (SQLite)."""
+    try:
+        document = load_json(text, envelope=1)  # one object around `output`
+        return WORKER_MESSAGE.validate_python(document)
+    except NotJson as exc:
+        raise _Unusable(f"the message is {exc}") from None
+    except JsonProblem as exc:
+        raise _Unusable(_which(text) + exc.describe(whole="the message")) from None
+    except ValidationError as exc:
+        raise _Unusable(_which(text) + validation_message(exc, drop=_TAGS)) from None
+
+
+def _which(text: str) -> str:
+    """`completed for step run … attempt 1: ` when the refused text says so, so that a worker
+    with several results in flight knows which one was refused."""
+    try:
+        fields = json.loads(text)
+    except (ValueError, RecursionError):
+        return ""
+    if not isinstance(fields, dict) or not isinstance(fields.get("step_run_id"), str):
+        return ""
+    which = f"{fields.get('type')} for step run {fields['step_run_id']}"
+    return escape_unstorable(which[:200]) + ": "  # the answer must be sendable text too
 
 
 def _result(worker_id: str, message: Completed | Failed) -> Callable[[Engine], ResultOutcome]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from hatchetd.contracts.events import Event
 from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import WorkflowRun
+from hatchetd.contracts.utc_time import UtcTime
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import WorkflowVersion
 
@@ -59,9 +60,9 @@ class ReplayEvents(_Body):
     """The events to replay (full ids or unique prefixes of at least 4 characters), in order."""
     key: str | None = Field(default=None, min_length=1)
     """Replay the events with this key (exact, or `*` segments: `user:*`)."""
-    since: datetime | None = None
+    since: UtcTime | None = None
     """Replay the events created at or after this time."""
-    until: datetime | None = None
+    until: UtcTime | None = None
     """Replay the events created before this time."""
     data: dict[str, Any] | None = None
     """Replace every replayed event's payload with this one."""

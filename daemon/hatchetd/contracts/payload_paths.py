@@ -8,17 +8,21 @@ The text after the first `=` is read as JSON when it is a JSON scalar (`42`, `4.
 `false`, `null`, `"42"`), otherwise it is taken as a string as typed, so `name=Ada` needs no
 quotes and `zip="02139"` stays a string. Objects and arrays are not values here: they would
 compare differently on SQLite and PostgreSQL, and a flag is the wrong place to write them.
+A value follows the rules of every stored value (`hatchetd.contracts.json_values`): a number
+beyond a 64-bit float's range (`1e400`) is refused rather than read as text, and no string may
+hold a NUL.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
+
+from hatchetd.contracts.json_values import MAX_DEPTH, JsonProblem, NotJson, check_json, load_json
 
 JsonScalar = str | int | float | bool | None
 """What a path can hold here: a JSON string, number, true, false or null."""
@@ -27,42 +31,73 @@ _KEY = r"[A-Za-z0-9_-]+"
 _PATH = re.compile(rf"{_KEY}(?:\.{_KEY})*")
 EXAMPLE = "user.email=ada@example.com"
 """The example every message about the syntax shows."""
+MAX_PATH_KEYS = MAX_DEPTH
+"""The most keys a path may have: no payload nests deeper."""
+MAX_PATH_LENGTH = 1024
+"""The longest a path may be, in characters."""
+_NOT_JSON_NUMBERS = frozenset({"NaN", "Infinity", "-Infinity"})
 
 
 def check_path(path: str) -> str:
-    """`path` when it is dot-separated keys of letters, digits, `_` and `-`; else ValueError.
+    """`path` when it is dot-separated keys of letters, digits, `_` and `-`, at most 64 keys and
+    1,024 characters; else ValueError.
 
     The keys reach the database only as bound parameters; the narrow alphabet keeps the paths
     the same on SQLite and PostgreSQL (no quoting, no array indexes) and the messages simple.
     """
     if not path:
         raise ValueError(f"the path is empty: write PATH=VALUE, e.g. {EXAMPLE}")
+    if len(path) > MAX_PATH_LENGTH:
+        raise ValueError(
+            f"the path {_shown(path)} is {len(path):,} characters long; "
+            f"a path has at most {MAX_PATH_LENGTH:,}"
+        )
     if not _PATH.fullmatch(path):
         raise ValueError(
             f"bad path {path!r}: use object keys of letters, digits, '_' and '-' separated "
             "by '.', e.g. user.email"
         )
+    keys = path.count(".") + 1
+    if keys > MAX_PATH_KEYS:
+        raise ValueError(
+            f"the path {_shown(path)} has {keys} keys; a path has at most {MAX_PATH_KEYS}"
+        )
     return path
 
 
+def _shown(path: str) -> str:
+    """A long path's first keys, up to 40 characters, then `…`."""
+    if len(path) <= 40:
+        return path
+    shown = ""
+    for key in path.split("."):
+        if len(shown) + bool(shown) + len(key) > 40:
+            break
+        shown += f".{key}" if shown else key
+    return f"{shown or path[:40]}…"
+
+
 def parse_value(text: str) -> JsonScalar:
-    """The value of `path=value` text: a JSON scalar if the text is one, else the text itself."""
-    if text != text.strip():
-        return text  # " 42" is what the user typed, spaces and all
-    try:
-        value = json.loads(text, parse_constant=_no_constant)
-    except ValueError:
-        return text
+    """The value of `path=value` text: a JSON scalar if the text is one, else the text itself.
+
+    ValueError if it is a JSON number no stored value may hold (`1e400`) or holds a NUL."""
+    if text != text.strip() or text in _NOT_JSON_NUMBERS:
+        value: Any = text  # " 42" is what the user typed, spaces and all; NaN is not JSON
+    else:
+        try:
+            value = load_json(text)
+        except NotJson:
+            value = text
+        except JsonProblem as exc:
+            raise ValueError(exc.problem) from None
     if isinstance(value, dict | list):
         return text
-    if isinstance(value, float) and not math.isfinite(value):
-        return text  # 1e999 parses as infinity, which JSON cannot hold
+    try:
+        check_json(value)
+    except JsonProblem as exc:
+        raise ValueError(exc.problem) from None
     scalar: JsonScalar = value
     return scalar
-
-
-def _no_constant(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python's json accepts them
 
 
 class PathValue(BaseModel):
@@ -81,6 +116,15 @@ class PathValue(BaseModel):
     def _valid_path(cls, path: str) -> str:
         return check_path(path)
 
+    @field_validator("value", mode="before")
+    @classmethod
+    def _storable_value(cls, value: object) -> object:
+        try:
+            check_json(value)
+        except JsonProblem as exc:
+            raise ValueError(exc.problem) from None
+        return value
+
     @classmethod
     def parse(cls, text: str) -> PathValue:
         """`path=value` text as a PathValue (see the module's docstring); ValueError with a
@@ -88,7 +132,11 @@ class PathValue(BaseModel):
         path, equals, value = text.partition("=")
         if not equals:
             raise ValueError(f"expected PATH=VALUE, e.g. {EXAMPLE}; got {text!r}")
-        return cls(path=check_path(path), value=parse_value(value))
+        check_path(path)
+        try:
+            return cls(path=path, value=parse_value(value))
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
 
     @property
     def keys(self) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from hatchetd.contracts.duration import Duration, format_duration, parse_duration
+from hatchetd.contracts.json_values import JsonProblem, check_json, describe_path
 
 __all__ = [
     "CronExpression",
@@ -71,6 +72,18 @@ def _check_text(value: str) -> str:
 
 Text = Annotated[StrictStr, AfterValidator(_check_text)]
 """A name: non-empty, no surrounding spaces, no line breaks."""
+
+
+def _check_storable(value: JsonValue) -> JsonValue:
+    # A step's input is stored with its step run: `.nan` or a NUL would fail the engine's commit
+    # on PostgreSQL (or be stored changed on SQLite) when the step is created, not here.
+    try:
+        check_json(value)
+    except JsonProblem as exc:
+        where = describe_path(exc.path)
+        raise _custom("unstorable", f"{where}: {exc.problem}" if where else exc.problem) from None
+    return value
+
 
 _STEP_ID = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -262,10 +275,12 @@ class StepSpec(_Spec):
     retries: Annotated[StrictInt, Field(ge=0)] = 0
     """Extra attempts after a failure or a timeout (0: the first failure is final)."""
 
-    with_: JsonValue = Field(default_factory=dict, alias="with")
-    """The step's input: any YAML value. Strings in it are templates rendered just before the step
-    is assigned (see docs/templates.md); `$NAME` is replaced by the daemon's environment
-    variable."""
+    with_: Annotated[JsonValue, AfterValidator(_check_storable)] = Field(
+        default_factory=dict, alias="with"
+    )
+    """The step's input: any YAML value a JSON payload could hold (no `.nan`, `.inf` or NUL; see
+    docs/api.md#limits). Strings in it are templates rendered just before the step is assigned
+    (see docs/templates.md); `$NAME` is replaced by the daemon's environment variable."""
 
 
 class JobSpec(_Spec):

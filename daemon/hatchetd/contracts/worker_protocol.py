@@ -32,6 +32,11 @@ class _Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
+Attempt = Annotated[int, Field(ge=1, le=2**31 - 1)]
+"""An attempt number as a worker reports it: the store keeps it in a 32-bit column, and a bigger
+one would fail the engine's commit rather than be answered."""
+
+
 # -- worker → daemon --------------------------------------------------------------------------
 
 
@@ -60,7 +65,7 @@ class Started(_Message):
 
     type: Literal["started"] = "started"
     step_run_id: str
-    attempt: int
+    attempt: Attempt
 
 
 class Completed(_Message):
@@ -68,7 +73,7 @@ class Completed(_Message):
 
     type: Literal["completed"] = "completed"
     step_run_id: str
-    attempt: int
+    attempt: Attempt
     output: Any = None
 
 
@@ -77,7 +82,7 @@ class Failed(_Message):
 
     type: Literal["failed"] = "failed"
     step_run_id: str
-    attempt: int
+    attempt: Attempt
     error: str
     """`ExceptionType: message`."""
     traceback: str | None = None
@@ -89,7 +94,7 @@ class Log(_Message):
 
     type: Literal["log"] = "log"
     step_run_id: str
-    attempt: int
+    attempt: Attempt
     line: str = Field(max_length=64 * 1024)
 
 

@@ -282,7 +282,16 @@ def _create_schema(conn: Connection) -> None:
     md.create_all(conn)
 
 
-@migration(2, "create_replicas")
+@migration(2, "events_data_as_json")
+def _events_data_as_json(conn: Connection) -> None:
+    """Event payloads as `json` on PostgreSQL, the text kept as written: `jsonb` re-sorts object
+    keys, so `events show` and a replay gave a payload's keys back in another order. The `where`
+    filter casts to jsonb in the query instead. SQLite keeps JSON as text already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE events ALTER COLUMN data TYPE json USING data::json"))
+
+
+@migration(3, "create_replicas")
 def _create_replicas(conn: Connection) -> None:
     """A row per hatchetd process: its lease and its count of committed batches."""
     md = MetaData()

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -217,10 +217,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, row_id = raw.split("|", 1)
-        created_at = datetime.fromisoformat(at)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        created_at: datetime | None = datetime.fromisoformat(at)
+        if created_at is not None and created_at.tzinfo is not None:
+            created_at.astimezone(UTC)  # a forged time may have no UTC instant (year 0)
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         created_at = None
-    if created_at is None or created_at.tzinfo is None or not row_id:
+    # A forged id with a NUL would reach PostgreSQL, which cannot hold one in text.
+    if created_at is None or created_at.tzinfo is None or not row_id or "\x00" in row_id:
         raise ValueError(
             f"invalid cursor {cursor!r}: pass the next_cursor of the previous page unchanged"
         )

@@ -195,9 +195,10 @@ def payload_holds(match: PathValue, *, sqlite: bool) -> ColumnElement[bool]:
     compared first (`json_type`), then the value. Each key is quoted in the JSON path
     (`$."items"."0"`) so that a key of digits never indexes an array.
 
-    PostgreSQL keeps the payload as JSONB, where `=` is JSON equality already (`42 = 42.0`,
-    `true <> 1`). The path is walked with `->` and keys cast to text: `jsonb -> text` reads an
-    object key only, as on SQLite, where `#>` would also index arrays.
+    PostgreSQL keeps the payload as `json` text (its key order is the user's), cast here to
+    JSONB, where `=` is JSON equality already (`42 = 42.0`, `true <> 1`). The path is walked
+    with `->` and keys cast to text: `jsonb -> text` reads an object key only, as on SQLite,
+    where `#>` would also index arrays.
     """
     value = match.value
     if sqlite:
@@ -211,7 +212,7 @@ def payload_holds(match: PathValue, *, sqlite: bool) -> ColumnElement[bool]:
         if isinstance(value, int) and not -(2**63) <= value < 2**63:
             value = float(value)  # SQLite reads such a JSON number as a real, and cannot bind it
         return and_(kind.in_(("integer", "real")), extracted == value)
-    node: ColumnElement[Any] = events.c.data
+    node: ColumnElement[Any] = cast(events.c.data, JSONB)
     for key in match.keys:
         node = node.op("->", return_type=JSONB)(cast(literal(key, Text), Text))
     return node == cast(literal(json.dumps(value), Text), JSONB)

@@ -79,13 +79,17 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def json_type() -> TypeEngine[Any]:
-    """JSON, stored as JSONB on PostgreSQL; Python None is SQL NULL (not the JSON `null`)."""
+    """JSON, stored as JSONB on PostgreSQL; Python None is SQL NULL (not the JSON `null`).
+
+    JSONB re-sorts object keys: right for values only read whole by the engine (step inputs and
+    outputs, a worker's actions), wrong for what a user pushed (see `ordered_json_type`)."""
     return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def ordered_json_type() -> TypeEngine[Any]:
     """JSON kept as the text written, on PostgreSQL too: JSONB re-sorts object keys, and the
-    order of a workflow's `jobs:` is the order its job runs are shown in."""
+    order of a workflow's `jobs:` is the order its job runs are shown in, and an event's payload
+    must come back as it was pushed. Queries that look inside cast it to jsonb."""
     return JSON(none_as_null=True)
 
 
@@ -116,7 +120,7 @@ events = Table(
     metadata,
     Column("id", id_type(), primary_key=True),
     Column("key", Text, nullable=False),
-    Column("data", json_type(), nullable=False),
+    Column("data", ordered_json_type(), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("replayed_from_id", id_type(), ForeignKey("events.id"), nullable=True),
     Column("idempotency_key", Text, nullable=True),
