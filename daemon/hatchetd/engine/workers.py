@@ -25,7 +25,7 @@ from hatchetd.contracts.runs import StepRun
 from hatchetd.contracts.workers import Worker
 from hatchetd.engine.clock import Clock
 from hatchetd.engine.controller import Controller
-from hatchetd.engine.dispatcher import PoolWorker, WorkerPool
+from hatchetd.engine.pool import PoolWorker, WorkerPool
 from hatchetd.store import Store
 
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
