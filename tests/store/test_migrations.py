@@ -13,7 +13,7 @@ from hatchetd.contracts.events import EventQuery, NewEvent
 from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.store import Store, StoreUnavailable, open_store
 from hatchetd.store.migrations import MIGRATIONS, Migration, migrate, migration
-from hatchetd.store.sql_base import make_engine, parse_url
+from hatchetd.store.sql_connect import make_engine, parse_url
 from hatchetd.store.tables import metadata, schema_migrations
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hatchetd.contracts.runs import NewRun
 from hatchetd.store import Store, StoreUnavailable, UnsupportedDatabase, open_store
-from hatchetd.store.sql_base import make_engine, parse_url
+from hatchetd.store.sql_connect import make_engine, parse_url
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 
 from hatchetd.store.errors import StoreUnavailable
-from hatchetd.store.sql_base import sqlite_write_lock, write_transaction
+from hatchetd.store.sql_connect import sqlite_write_lock, write_transaction
 from hatchetd.store.tables import (
     UtcDateTime,
     id_type,

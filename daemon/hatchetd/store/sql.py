@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from hatchetd.store.errors import StoreTrouble
 from hatchetd.store.migrations import MIGRATIONS, Migration, migrate
 from hatchetd.store.protocol import Store
-from hatchetd.store.sql_base import make_engine, parse_url, unavailable
+from hatchetd.store.sql_connect import make_engine, parse_url, unavailable
 from hatchetd.store.sql_events import EventsSql
 from hatchetd.store.sql_replicas import ReplicasSql
 from hatchetd.store.sql_runs import RunsSql
