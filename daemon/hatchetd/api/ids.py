@@ -11,9 +11,7 @@ import re
 from collections.abc import Callable
 
 from hatchetd.api.errors import ApiError
-
-MIN_PREFIX = 4
-"""Shorter prefixes would match most of a busy history; they are refused, not guessed."""
+from hatchetd.contracts.ids import MIN_PREFIX
 
 _FULL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PREFIX = re.compile(r"[0-9a-f-]+")
