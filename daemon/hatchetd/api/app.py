@@ -13,6 +13,7 @@ from hatchetd import __version__
 from hatchetd.api import changes, events, health, runs, status, worker_socket, workers, workflows
 from hatchetd.api.auth import BearerAuth
 from hatchetd.api.errors import install_error_handlers
+from hatchetd.api.openapi import install_openapi
 from hatchetd.api.services import Services
 from hatchetd.api.sessions import WorkerSessions
 from hatchetd.engine import Clock, Engine, SystemClock
@@ -92,6 +93,7 @@ def create_app(
     if settings.token is not None:
         app.add_middleware(BearerAuth, token=settings.token)
     install_error_handlers(app)
+    install_openapi(app, token_required=settings.token is not None)
     for module in (health, status, events, runs, workflows, workers, changes, worker_socket):
         app.include_router(module.router)
     return app
