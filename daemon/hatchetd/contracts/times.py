@@ -19,6 +19,7 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:[Zz]|([+-])(\d\d):(\d\d))",
     re.ASCII,
 )
+_LEAP = timedelta(hours=23, minutes=59)
 _EXPECTED = "expected an RFC 3339 time with an offset, e.g. 2026-05-01T12:00:00Z"
 
 
@@ -33,20 +34,22 @@ def parse_time_bound(value: object) -> datetime:
         raise ValueError(f"{_EXPECTED}, not {value!r}")
     year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
     micro = int((match[7] or "0")[:6].ljust(6, "0"))
-    if second == 60:  # a leap second, which a datetime cannot hold: its last microsecond
-        second, micro = 59, 999_999
+    offset = timedelta()
     if match[8]:
-        sign = 1 if match[8] == "+" else -1
         offset = timedelta(hours=int(match[9]), minutes=int(match[10]))
         if offset >= timedelta(hours=24) or int(match[10]) > 59:
             raise ValueError(f"{_EXPECTED}: the offset {match[8]}{match[9]}:{match[10]} is no zone")
-        zone = timezone(sign * offset)
-    else:
-        zone = UTC
-    if year == 0:  # RFC 3339 has a year 0; a datetime starts at 1: no bound either way
-        return _FIRST
-    moment = datetime(year, month, day, hour, minute, second, micro, tzinfo=zone)
-    return _in_utc(moment)
+        offset = offset if match[8] == "+" else -offset
+    if second == 60:
+        # A leap second, only ever 23:59:60 UTC; a datetime cannot hold it: its last microsecond.
+        if (timedelta(hours=hour, minutes=minute) - offset) % timedelta(days=1) != _LEAP:
+            raise ValueError(f"{_EXPECTED}: second 60 is only 23:59:60 UTC")
+        second, micro = 59, 999_999
+    zone = timezone(offset) if offset else UTC
+    # Checks the date and time; year 0 (RFC 3339 has one, a datetime starts at 1) is a leap
+    # year like 4, and as a bound leaves nothing out.
+    moment = datetime(year or 4, month, day, hour, minute, second, micro, tzinfo=zone)
+    return _FIRST if year == 0 else _in_utc(moment)
 
 
 def _in_utc(moment: datetime) -> datetime:
