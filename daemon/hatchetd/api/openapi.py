@@ -1,11 +1,12 @@
 """The OpenAPI document at `/openapi.json`: every status each route answers, and every schema.
 
-Routes declare the errors they answer with `responses=errors(404, 409, ...)` and the bodies they
-read by hand (`read_body`, which streams against a limit) with
-`openapi_extra=json_body(Model)`.
-`install_openapi` completes FastAPI's own document: the bodies' schemas become components (so
-every `$ref` resolves), FastAPI's default 422 (a shape this API never answers) gives way to the
-declared ones, and with a token every guarded operation declares bearer auth and its 401.
+Routes declare the errors they answer with `responses=errors(404, 409, ...)`, and the bodies
+they read by hand (`read_body`, which checks them against a limit) with
+`openapi_extra=json_body(Model)`. `install_openapi` completes FastAPI's own document: those
+bodies' schemas become components (so every `$ref` resolves), FastAPI's default 422 (a shape
+this API never answers) gives way to the declared ones, and with a token every guarded
+operation declares bearer auth and its 401. tests/api/test_openapi_statuses.py provokes every
+status each route declares.
 """
 
 from __future__ import annotations
