@@ -122,7 +122,7 @@ def test_a_bulk_events_payload_nests_64_levels_like_a_single_push(client: TestCl
          f"set[0].value: 1e999 is not a finite number: {LIMITED}"),
         (r',"set":[{"path":"x","value":"\u0000"}]}', f"set[0].value: {NUL}"),
         (',"set":[{"path":"' + ".".join(["a"] * 65) + '","value":1}]}',
-         "set[0]: Value error, the path a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a… has 65 keys; "
+         "set[0]: the path a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a… has 65 keys; "
          "a path has at most 64"),
     ],
 )  # fmt: skip
@@ -234,23 +234,22 @@ def test_each_route_states_its_own_limit_when_a_body_is_too_large(
     assert stored(client) == []
 
 
-@pytest.mark.parametrize(
-    ("time", "message"),
-    [
-        ("2026-01-01", "2026-01-01T00:00:00 has no time zone: add one, e.g. Z or +02:00"),
-        ("0001-01-01T00:00:00+01:00",
-         "0001-01-01T00:00:00+01:00 is out of range once converted to UTC"),
-        ("9999-12-31T23:59:59-23:59",
-         "9999-12-31T23:59:59-23:59 is out of range once converted to UTC"),
-    ],
-)  # fmt: skip
-def test_a_time_without_a_utc_instant_is_a_422_naming_the_parameter(
-    client: TestClient, time: str, message: str
+@pytest.mark.parametrize("time", ["2026-01-01", "2026-01-01T00:00:00"])
+def test_a_time_without_an_offset_is_a_422_naming_the_parameter(
+    client: TestClient, time: str
 ) -> None:
     """The store keeps UTC: such a time used to reach it and be a 500."""
+    message = "expected an RFC 3339 time with an offset, e.g. 2026-05-01T12:00:00Z"
     for path in ("/api/v1/events", "/api/v1/runs"):
-        answer = client.get(path, params={"since": time})
-        assert error_of(answer) == (422, "invalid_request", f"since: {message}")
-    replay = client.post("/api/v1/events/replay", json={"key": "a:*", "until": time})
-    assert error_of(replay) == (422, "invalid_request", f"until: {message}")
+        status, code, text = error_of(client.get(path, params={"since": time}))
+        assert (status, code) == (422, "invalid_request")
+        assert text.startswith(f"since: {message}")
+    status, code, text = error_of(
+        client.post("/api/v1/events/replay", json={"key": "a:*", "until": time})
+    )
+    assert (status, code) == (422, "invalid_request")
+    assert text.startswith(f"until: {message}")
+    # A time beyond what the daemon can hold in UTC bounds nothing, rather than failing.
+    for edge in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"):
+        assert client.get("/api/v1/events", params={"since": edge}).status_code == 200
     assert client.get("/api/v1/events", params={"since": "0001-01-01T00:00:00Z"}).status_code == 200

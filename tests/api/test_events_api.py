@@ -310,7 +310,7 @@ def test_a_replay_edit_with_a_bad_path_is_a_422(client: TestClient) -> None:
 
     assert response.status_code == 422
     assert response.json()["error"]["message"] == (
-        "set[0]: Value error, bad path 'user..x': use object keys of letters, digits, '_' and "
+        "set[0]: bad path 'user..x': use object keys of letters, digits, '_' and "
         "'-' separated by '.', e.g. user.email"
     )
     assert count_events(client) == 1

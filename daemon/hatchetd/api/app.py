@@ -17,6 +17,7 @@ from hatchetd.api.auth import BearerAuth
 from hatchetd.api.body import CloseUnreadBody
 from hatchetd.api.drain import DrainGate
 from hatchetd.api.errors import install_error_handlers
+from hatchetd.api.openapi import install_openapi
 from hatchetd.api.services import Services
 from hatchetd.api.sessions import WorkerSessions
 from hatchetd.api.url_guard import RefuseNulInUrl
@@ -105,6 +106,7 @@ def create_app(
     # Outermost: a draining daemon answers before anything else (with `Connection: close`).
     app.add_middleware(DrainGate)
     install_error_handlers(app)
+    install_openapi(app, token_required=settings.token is not None)
     for module in (health, status, events, runs, workflows, workers, changes, worker_socket):
         app.include_router(module.router)
     return app

@@ -16,10 +16,15 @@ OPEN_PATHS = frozenset({"/livez", "/readyz"})
 
 
 def _matches(header: str | None, token: str) -> bool:
-    if header is None or not header.startswith("Bearer "):
+    if header is None:
+        return False
+    # RFC 7235: the scheme is case-insensitive (`bearer` and `BEARER` are `Bearer`) and one or
+    # more spaces separate it from the credentials.
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer":
         return False
     # Constant-time comparison: the token guards a daemon reachable over the network.
-    return hmac.compare_digest(header[len("Bearer ") :].encode(), token.encode())
+    return hmac.compare_digest(credentials.lstrip(" ").encode(), token.encode())
 
 
 def socket_authorised(socket: WebSocket, token: str | None) -> bool:

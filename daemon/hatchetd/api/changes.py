@@ -17,18 +17,48 @@ from fastapi.responses import StreamingResponse
 
 from hatchetd.api.change_hub import Ended, Lagged, Subscription
 from hatchetd.api.ids import resolve_id
+from hatchetd.api.openapi import STORE, component, errors
 from hatchetd.api.services import ServicesDep
-from hatchetd.contracts.changes import ChangeKind
+from hatchetd.contracts.changes import Change, ChangeKind
+from hatchetd.contracts.ids import IdOrPrefix
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 
 KEEP_ALIVE_SECONDS = 10.0
+_SSE_EVENT = {
+    "description": "One event of the stream (comment lines, which keep it open, are not events).",
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {"event": {"enum": ["change", "lagged", "end"]}, "data": {"type": "string"}},
+    "anyOf": [
+        {
+            "required": ["id"],
+            "properties": {
+                "event": {"const": "change"},
+                "id": {"type": "string", "pattern": "^[0-9]+$"},
+                "data": {
+                    "contentMediaType": "application/json",
+                    "contentSchema": component(Change),
+                },
+            },
+        },
+        {"properties": {"event": {"enum": ["lagged", "end"]}, "data": {"const": "{}"}}},
+    ],
+}
+"""One event of the stream: tools read a `text/event-stream` schema as that (OpenAPI 3.2 names it
+`itemSchema`); its `data` is a `Change` document for `change`, `{}` otherwise."""
 
 
 @router.get(
     "",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "the stream"}},
+    responses={
+        200: {
+            "description": "The stream: `change` events, then `lagged` or `end`.",
+            "content": {"text/event-stream": {"schema": _SSE_EVENT}},
+        },
+        **errors(404, 409, 422, *STORE),
+    },
 )
 async def stream_changes(
     services: ServicesDep,
@@ -37,7 +67,8 @@ async def stream_changes(
         list[ChangeKind] | None, Query(description="only changes of these kinds (repeatable)")
     ] = None,
     run_id: Annotated[
-        str | None, Query(description="only changes to this run and its job and step runs")
+        IdOrPrefix | None,
+        Query(description="only changes to this run and its job and step runs"),
     ] = None,
 ) -> StreamingResponse:
     """Every write committed from now on, as it is committed, as Server-Sent Events."""

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from hatchetd.engine.errors import (
     EngineError,
@@ -74,7 +75,10 @@ def validation_message(
                 where += f"[{p}]"
             elif p not in skip:
                 where += f".{p}" if where else str(p)
-        parts.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
+        message = error["msg"]
+        if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+            message = str(error["ctx"]["error"])  # our own words, without "Value error, "
+        parts.append(f"{where}: {message}" if where else str(message))
     return "; ".join(parts)
 
 
@@ -90,6 +94,26 @@ _STATUS_CODES = {
     503: "unavailable",
     507: "storage_full",
 }
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path, for a 405's `Allow` (RFC 9110).
+
+    Starlette names only the methods of the first route whose path matched, but one path may
+    be served by several routes (`GET` and `POST /api/v1/events` are two); so ask every route
+    whether it would serve the path with each method.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def engine_status(exc: EngineError) -> tuple[int, str]:
@@ -121,6 +145,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(405)
+    async def method_not_allowed(request: Request, _: Exception) -> JSONResponse:
+        # Starlette prefers this to the HTTPException handler: a 405 says what is allowed.
+        allowed = ", ".join(allowed_methods(request))
+        response = error_response(
+            405, "method_not_allowed", f"{request.method} is not allowed here; use {allowed}"
+        )
+        response.headers["Allow"] = allowed
+        return response
 
     @app.exception_handler(StoreTrouble)
     async def store_trouble(request: Request, exc: StoreTrouble) -> JSONResponse:

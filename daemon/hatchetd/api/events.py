@@ -7,10 +7,13 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import WithJsonSchema
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from hatchetd.api.body import ENVELOPE_BYTES, BodyRules, check_payload_size, read_body
 from hatchetd.api.errors import ApiError
 from hatchetd.api.ids import resolve_id
+from hatchetd.api.openapi import STORE, errors, json_body
 from hatchetd.api.services import DRAIN_RETRY_AFTER, Services, ServicesDep
 from hatchetd.contracts.api import (
     MAX_BULK_EVENTS,
@@ -24,10 +27,12 @@ from hatchetd.contracts.api import (
     ReplayResult,
 )
 from hatchetd.contracts.events import Event, EventQuery
+from hatchetd.contracts.ids import IdOrPrefix
 from hatchetd.contracts.json_values import MAX_DEPTH
-from hatchetd.contracts.payload_paths import PathValue
+from hatchetd.contracts.paging import Cursor
+from hatchetd.contracts.payload_paths import WHERE_PATTERN, PathValue
 from hatchetd.contracts.runs import RunQuery
-from hatchetd.contracts.utc_time import UtcTime
+from hatchetd.contracts.times import TimeBound
 from hatchetd.engine import Engine, EventNotFound, Push, replay_payload
 from hatchetd.store import iter_pages
 
@@ -53,6 +58,21 @@ MAX_WHERE = 20
 """The most `where` filters one listing may combine."""
 
 
+Where = Annotated[str, WithJsonSchema({"type": "string", "pattern": WHERE_PATTERN})]
+"""`path=value` (checked by the route, which answers `bad_where` with what is wrong)."""
+
+
+class _EventRef(StringConvertor):
+    """An event id in a path: anything but the names of the routes beside it, so that
+    `GET /api/v1/events/bulk` is a 405 (only POST is served there), not a 404 for an event
+    called "bulk"."""
+
+    regex = "(?!(?:bulk|replay)$)[^/]+"
+
+
+register_url_convertor("event_ref", _EventRef())
+
+
 def _open(services: Services) -> None:
     if services.draining:
         raise ApiError(
@@ -71,13 +91,11 @@ def _push(p: PushEvent) -> Push:
     "",
     status_code=201,
     response_model=Event,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": PushEvent.model_json_schema()}},
-        }
+    openapi_extra=json_body(PushEvent),
+    responses={
+        200: {"description": "The event pushed before with this idempotency key and data."},
+        **errors(400, 409, 413, 422, *STORE),
     },
-    responses={200: {"description": "the event pushed before with this idempotency key"}},
 )
 async def push_event(request: Request, response: Response, services: ServicesDep) -> Event:
     """Store one event and start the runs it triggers; answered once the event is durable."""
@@ -94,12 +112,8 @@ async def push_event(request: Request, response: Response, services: ServicesDep
     "/bulk",
     status_code=201,
     response_model=list[Event],
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": PushEvents.model_json_schema()}},
-        }
-    },
+    openapi_extra=json_body(PushEvents),
+    responses=errors(400, 409, 413, 422, *STORE),
 )
 async def push_events(request: Request, services: ServicesDep) -> list[Event]:
     """Store up to 1,000 events in one commit; all are stored or none."""
@@ -111,17 +125,17 @@ async def push_events(request: Request, services: ServicesDep) -> list[Event]:
     return [o.event for o in outcomes]
 
 
-@router.get("", response_model=EventList)
+@router.get("", response_model=EventList, responses=errors(400, 422, *STORE))
 def list_events(
     services: ServicesDep,
     *,
     key: Annotated[str | None, Query(description="exact key or `*` segments: user:*")] = None,
-    since: Annotated[UtcTime | None, Query(description="created at or after (RFC 3339)")] = None,
-    until: Annotated[UtcTime | None, Query(description="created before (RFC 3339)")] = None,
+    since: Annotated[TimeBound | None, Query(description="created at or after (RFC 3339)")] = None,
+    until: Annotated[TimeBound | None, Query(description="created before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_BULK_EVENTS)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[Cursor | None, Query(description="next_cursor of the previous page")] = None,
     where: Annotated[
-        list[str] | None,
+        list[Where] | None,
         Query(
             description="path=value: the payload holds this JSON value at this dot path "
             '(user.email=ada@example.com, order.total=42, flags.vip=true, zip="02139"); '
@@ -149,8 +163,10 @@ def list_events(
     return EventList(items=page.items, next_cursor=page.next_cursor)
 
 
-@router.get("/{event_id}", response_model=EventDetail)
-def get_event(event_id: str, services: ServicesDep) -> EventDetail:
+@router.get(
+    "/{event_id:event_ref}", response_model=EventDetail, responses=errors(404, 409, 422, *STORE)
+)
+def get_event(event_id: IdOrPrefix, services: ServicesDep) -> EventDetail:
     """One event with the runs it triggered; a unique prefix of its id will do."""
     event_id = resolve_id(event_id, "event", services.store.resolve_event_id)
     event = services.store.get_event(event_id)
@@ -164,13 +180,11 @@ def get_event(event_id: str, services: ServicesDep) -> EventDetail:
     "/replay",
     status_code=201,
     response_model=ReplayResult,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": ReplayEvents.model_json_schema()}},
-        }
+    openapi_extra=json_body(ReplayEvents),
+    responses={
+        200: {"description": "A dry run: the events that would be replayed."},
+        **errors(400, 404, 409, 413, 422, *STORE),
     },
-    responses={200: {"description": "a dry run: the events that would be replayed"}},
 )
 async def replay_events(
     request: Request, response: Response, services: ServicesDep

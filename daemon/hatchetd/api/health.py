@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from hatchetd.api.errors import error_response, trouble_message
+from hatchetd.api.openapi import errors
 from hatchetd.api.services import DRAIN_RETRY_AFTER, ServicesDep
 
 router = APIRouter(tags=["health"])
@@ -17,7 +18,7 @@ async def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses=errors(503))
 async def readyz(services: ServicesDep) -> JSONResponse | dict[str, str]:
     """The daemon can take work: its database takes writes, its folder is loaded, and it is
     not shutting down. A 503 says which of these is not so, with `Retry-After`."""

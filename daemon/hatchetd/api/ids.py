@@ -11,12 +11,10 @@ import re
 from collections.abc import Callable
 
 from hatchetd.api.errors import ApiError
-
-MIN_PREFIX = 4
-"""Shorter prefixes would match most of a busy history; they are refused, not guessed."""
+from hatchetd.contracts.ids import MIN_PREFIX
 
 _FULL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_PREFIX = re.compile(r"[0-9a-f-]+")
+_PREFIX = re.compile(r"[0-9a-f-]{1,36}")  # no id is longer than a full one
 
 
 def resolve_id(given: str, noun: str, candidates: Callable[[str], list[str]]) -> str:
@@ -25,7 +23,7 @@ def resolve_id(given: str, noun: str, candidates: Callable[[str], list[str]]) ->
     `candidates(prefix)` lists full ids starting with the prefix (the store caps how many);
     `noun` names what is looked up ("event", "run") in the messages.
     """
-    text = given.strip().lower()
+    text = given.lower()  # as the document's pattern says: no spaces around it
     if _FULL_ID.fullmatch(text):
         return text
     if not _PREFIX.fullmatch(text):

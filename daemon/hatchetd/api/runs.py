@@ -8,16 +8,20 @@ from fastapi import APIRouter, Query
 
 from hatchetd.api.errors import ApiError
 from hatchetd.api.ids import resolve_id
+from hatchetd.api.openapi import STORE, errors
 from hatchetd.api.services import Services, ServicesDep
 from hatchetd.contracts.api import MAX_BULK_EVENTS, RunList
 from hatchetd.contracts.enums import RunStatus
+from hatchetd.contracts.ids import IdOrPrefix
+from hatchetd.contracts.paging import Cursor
 from hatchetd.contracts.runs import RunQuery, RunTrace, StepLog
-from hatchetd.contracts.utc_time import UtcTime
+from hatchetd.contracts.times import TimeBound
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+_ONE_RUN = errors(404, 409, 422, *STORE)
 
 
-@router.get("", response_model=RunList)
+@router.get("", response_model=RunList, responses=errors(400, 404, 409, 422, *STORE))
 def list_runs(
     services: ServicesDep,
     *,
@@ -25,11 +29,13 @@ def list_runs(
     status: Annotated[
         list[RunStatus] | None, Query(description="only runs in these states")
     ] = None,
-    event_id: Annotated[str | None, Query(description="only runs this event triggered")] = None,
-    since: Annotated[UtcTime | None, Query(description="created at or after (RFC 3339)")] = None,
-    until: Annotated[UtcTime | None, Query(description="created before (RFC 3339)")] = None,
+    event_id: Annotated[
+        IdOrPrefix | None, Query(description="only runs this event triggered")
+    ] = None,
+    since: Annotated[TimeBound | None, Query(description="created at or after (RFC 3339)")] = None,
+    until: Annotated[TimeBound | None, Query(description="created before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_BULK_EVENTS)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[Cursor | None, Query(description="next_cursor of the previous page")] = None,
 ) -> RunList:
     """Workflow runs, newest first, a page at a time."""
     if event_id is not None:
@@ -61,24 +67,24 @@ def _trace(services: Services, run_id: str) -> RunTrace:
     return trace
 
 
-@router.get("/{run_id}", response_model=RunTrace)
-def get_run(run_id: str, services: ServicesDep) -> RunTrace:
+@router.get("/{run_id}", response_model=RunTrace, responses=_ONE_RUN)
+def get_run(run_id: IdOrPrefix, services: ServicesDep) -> RunTrace:
     """The run with every job run and step run: status, input, output, error, attempt, worker
     and the times each was created, assigned, started and finished. A unique prefix of the id
     will do, here and in every `/runs/{run_id}` route."""
     return _trace(services, _run_id(services, run_id))
 
 
-@router.post("/{run_id}/cancel", response_model=RunTrace)
-async def cancel_run(run_id: str, services: ServicesDep) -> RunTrace:
+@router.post("/{run_id}/cancel", response_model=RunTrace, responses=_ONE_RUN)
+async def cancel_run(run_id: IdOrPrefix, services: ServicesDep) -> RunTrace:
     """Cancel every step run not yet final; workers running one are told to stop."""
     run_id = _run_id(services, run_id)
     await services.runtime.call(lambda e: e.cancel_run(run_id))
     return _trace(services, run_id)
 
 
-@router.get("/{run_id}/logs", response_model=list[StepLog])
-def run_logs(run_id: str, services: ServicesDep) -> list[StepLog]:
+@router.get("/{run_id}/logs", response_model=list[StepLog], responses=_ONE_RUN)
+def run_logs(run_id: IdOrPrefix, services: ServicesDep) -> list[StepLog]:
     """Every line the run's steps logged, step by step."""
     trace = _trace(services, _run_id(services, run_id))
     return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hatchetd import __version__
+from hatchetd.api.openapi import STORE, errors
 from hatchetd.api.services import ServicesDep
 from hatchetd.contracts.api import DaemonStatus
 from hatchetd.contracts.enums import StepRunStatus
@@ -13,7 +14,7 @@ from hatchetd.settings import redacted_url
 router = APIRouter(prefix="/api/v1", tags=["status"])
 
 
-@router.get("/status", response_model=DaemonStatus)
+@router.get("/status", response_model=DaemonStatus, responses=errors(*STORE))
 def status(services: ServicesDep) -> DaemonStatus:
     """The daemon's address, version, store, folder, uptime, workers and queue depth."""
     counts = services.store.count_step_runs()

@@ -8,10 +8,12 @@ import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from hatchetd.api.auth import socket_authorised
-from hatchetd.api.errors import validation_message
+from hatchetd.api.errors import error_response, validation_message
+from hatchetd.api.openapi import errors
 from hatchetd.api.services import Services
 from hatchetd.api.sessions import WorkerSession
 from hatchetd.contracts.json_values import JsonProblem, NotJson, escape_unstorable, load_json
@@ -36,6 +38,37 @@ from hatchetd.store import StoreTrouble
 log = logging.getLogger("hatchetd.workers")
 _TAGS = frozenset({"register", "heartbeat", "started", "completed", "failed", "log", "draining"})
 router = APIRouter()
+_UPGRADE = {
+    "description": "`websocket`: the protocol to upgrade to.",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
+
+@router.get(
+    PROTOCOL_PATH,
+    tags=["workers"],
+    status_code=101,
+    response_model=None,
+    response_description="Switching Protocols: the worker socket is open.",
+    responses={426: {**errors(426)[426], "headers": {"Upgrade": _UPGRADE}}},
+)
+async def connect_worker() -> JSONResponse:
+    """The worker socket, opened with a WebSocket handshake (RFC 6455) on this path.
+
+    Its JSON messages are those of `hatchetd.contracts.worker_protocol` (docs/sdk.md): the
+    worker sends `register` first, then heartbeats, starts, results and log lines; the daemon
+    answers `registered` and sends assignments and cancellations. A missing or wrong token
+    (when the daemon has one) refuses the handshake (HTTP 403). A plain HTTP request here is
+    answered 426.
+    """
+    response = error_response(
+        426,
+        "upgrade_required",
+        "this is the worker socket: open it as a WebSocket (the SDK's Worker does)",
+    )
+    response.headers["Upgrade"] = "websocket"
+    return response
 
 
 @router.websocket(PROTOCOL_PATH)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from hatchetd.api.openapi import STORE, errors
 from hatchetd.api.services import ServicesDep
 from hatchetd.contracts.api import WorkerInfo
 from hatchetd.contracts.enums import StepRunStatus
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/api/v1/workers", tags=["workers"])
 _BUSY = (StepRunStatus.ASSIGNED, StepRunStatus.RUNNING)
 
 
-@router.get("", response_model=list[WorkerInfo])
+@router.get("", response_model=list[WorkerInfo], responses=errors(*STORE))
 def list_workers(services: ServicesDep) -> list[WorkerInfo]:
     """Workers, newest registration first, with the step runs they hold."""
     busy: dict[str, list[str]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hatchetd.api.errors import ApiError
+from hatchetd.api.openapi import STORE, errors
 from hatchetd.api.services import Services, ServicesDep
 from hatchetd.contracts.api import FileErrors, WorkflowInfo, WorkflowList
 from hatchetd.contracts.workflows import Workflow, WorkflowVersion
@@ -34,7 +35,7 @@ def _broken(services: Services) -> dict[str, list[str]]:
     return {f.file: list(f.errors) for f in services.reload.files if f.errors}
 
 
-@router.get("", response_model=WorkflowList)
+@router.get("", response_model=WorkflowList, responses=errors(*STORE))
 def list_workflows(services: ServicesDep) -> WorkflowList:
     """Every workflow ever loaded (active or not) and every file that does not load now."""
     broken = _broken(services)
@@ -44,7 +45,7 @@ def list_workflows(services: ServicesDep) -> WorkflowList:
     )
 
 
-@router.get("/{name}", response_model=WorkflowInfo)
+@router.get("/{name}", response_model=WorkflowInfo, responses=errors(404, *STORE))
 def get_workflow(name: str, services: ServicesDep) -> WorkflowInfo:
     """One workflow by name."""
     workflow = services.store.get_workflow(name)
@@ -53,7 +54,7 @@ def get_workflow(name: str, services: ServicesDep) -> WorkflowInfo:
     return _info(services, workflow, _broken(services))
 
 
-@router.get("/{name}/versions", response_model=list[WorkflowVersion])
+@router.get("/{name}/versions", response_model=list[WorkflowVersion], responses=errors(404, *STORE))
 def list_versions(name: str, services: ServicesDep) -> list[WorkflowVersion]:
     """Every version of a workflow, oldest first, with its definition."""
     if services.store.get_workflow(name) is None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from hatchetd.contracts.events import Event
+from hatchetd.contracts.ids import IdOrPrefix
 from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import WorkflowRun
-from hatchetd.contracts.utc_time import UtcTime
+from hatchetd.contracts.times import TimeBound
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import WorkflowVersion
 
@@ -26,6 +27,12 @@ MAX_REPLAY_EVENTS = 10_000
 """The most events one replay may cover; narrow the filter for more."""
 
 
+NO_SPACE = r"^[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$"
+r"""Text without whitespace of any kind. Spelled out because `\S` means three things: Python's
+`re`, pydantic's Rust regex and the ECMA regex of the OpenAPI document disagree on U+001C to
+U+001F, U+0085 and U+FEFF, and a key one of them takes must be one all of them take."""
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -33,7 +40,7 @@ class _Body(BaseModel):
 class PushEvent(_Body):
     """`POST /api/v1/events`: one event to store and match."""
 
-    key: str = Field(min_length=1, max_length=255, pattern=r"^\S+$")
+    key: str = Field(min_length=1, max_length=255, pattern=NO_SPACE)
     """The event key, e.g. `user:create`."""
     data: dict[str, Any] = Field(default_factory=dict)
     """The payload: a JSON object of at most 1 MiB."""
@@ -49,6 +56,26 @@ class PushEvents(_Body):
     """The events, stored in this order."""
 
 
+_NO: JsonValue = {"type": "null"}
+
+
+def _by_filter(name: str) -> JsonValue:
+    return {"required": [name], "properties": {name: {"type": "string"}, "event_ids": _NO}}
+
+
+_IDS_OR_FILTER: list[JsonValue] = [
+    {
+        "required": ["event_ids"],
+        "properties": {"event_ids": {"type": "array"}, "key": _NO, "since": _NO, "until": _NO},
+    },
+    _by_filter("key"),
+    _by_filter("since"),
+    _by_filter("until"),
+]
+"""`ReplayEvents._ids_or_filter` in JSON Schema: `event_ids`, or a filter of at least one of
+`key`, `since` and `until`, never both (a missing field is null)."""
+
+
 class ReplayEvents(_Body):
     """`POST /api/v1/events/replay`: push events again as new events linked to the originals.
 
@@ -56,13 +83,17 @@ class ReplayEvents(_Body):
     matches, oldest first. `dry_run` lists what would be replayed and replays nothing.
     """
 
-    event_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_REPLAY_EVENTS)
+    model_config = ConfigDict(json_schema_extra={"anyOf": _IDS_OR_FILTER})
+
+    event_ids: list[IdOrPrefix] | None = Field(
+        default=None, min_length=1, max_length=MAX_REPLAY_EVENTS
+    )
     """The events to replay (full ids or unique prefixes of at least 4 characters), in order."""
     key: str | None = Field(default=None, min_length=1)
     """Replay the events with this key (exact, or `*` segments: `user:*`)."""
-    since: UtcTime | None = None
+    since: TimeBound | None = None
     """Replay the events created at or after this time."""
-    until: UtcTime | None = None
+    until: TimeBound | None = None
     """Replay the events created before this time."""
     data: dict[str, Any] | None = None
     """Replace every replayed event's payload with this one."""

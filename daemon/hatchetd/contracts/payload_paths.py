@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hatchetd.contracts.json_values import MAX_DEPTH, JsonProblem, NotJson, check_json, load_json
 
@@ -29,6 +29,10 @@ JsonScalar = str | int | float | bool | None
 
 _KEY = r"[A-Za-z0-9_-]+"
 _PATH = re.compile(rf"{_KEY}(?:\.{_KEY})*")
+PATH_PATTERN = rf"^{_PATH.pattern}$"
+"""The paths `check_path` accepts, as a JSON Schema pattern."""
+WHERE_PATTERN = rf"^{_PATH.pattern}="
+"""What `PathValue.parse` accepts, as a JSON Schema pattern: a path, `=`, then any value."""
 EXAMPLE = "user.email=ada@example.com"
 """The example every message about the syntax shows."""
 MAX_PATH_KEYS = MAX_DEPTH
@@ -105,7 +109,7 @@ class PathValue(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True, frozen=True, allow_inf_nan=False)
 
-    path: str
+    path: str = Field(json_schema_extra={"pattern": PATH_PATTERN})
     """Object keys from the top of the payload, separated by `.`: `user.email`. Keys are
     letters, digits, `_` and `-`; a key of digits is an object key, never an array index."""
     value: JsonScalar

@@ -7,14 +7,13 @@ parts.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import os
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from hatchetd.contracts.paging import CURSOR_PATTERN
 from hatchetd.store.protocol import Written
 from hatchetd.store.sql_connect import sqlite_write_lock, write_transaction
 from hatchetd.store.sql_prepared import Prepared
@@ -41,29 +41,27 @@ R = TypeVar("R", bound=Mapping[Any, Any])
 
 # -- paging ---------------------------------------------------------------------------------------
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_CURSOR = re.compile(CURSOR_PATTERN)  # fullmatch: `$` alone would allow a final newline
+
 
 def encode_cursor(created_at: datetime, row_id: str) -> str:
-    """The opaque position after a row in a newest-first listing."""
-    raw = f"{created_at.isoformat()}|{row_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """The position after a row in a newest-first listing (its shape: `CURSOR_PATTERN`)."""
+    return f"{(created_at - _EPOCH) // _MICROSECOND}_{row_id}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The (created_at, id) a cursor from `encode_cursor` holds; ValueError if it is not one."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, row_id = raw.split("|", 1)
-        created_at: datetime | None = datetime.fromisoformat(at)
-        if created_at is not None and created_at.tzinfo is not None:
-            created_at.astimezone(UTC)  # a forged time may have no UTC instant (year 0)
-    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
-        created_at = None
-    # A forged id with a NUL would reach PostgreSQL, which cannot hold one in text.
-    if created_at is None or created_at.tzinfo is None or not row_id or "\x00" in row_id:
+    """The (created_at, id) a cursor from `encode_cursor` holds; ValueError if it is not one.
+
+    Every text of the documented shape decodes: 16 digits of microseconds end in 2286, within
+    what a datetime holds, so a well-formed cursor is never refused."""
+    match = _CURSOR.fullmatch(cursor)
+    if match is None:
         raise ValueError(
             f"invalid cursor {cursor!r}: pass the next_cursor of the previous page unchanged"
         )
-    return created_at, row_id
+    return _EPOCH + int(match[1]) * _MICROSECOND, match[2]
 
 
 def older_than(table: Table, cursor: str) -> ColumnElement[bool]:
