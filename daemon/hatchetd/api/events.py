@@ -32,6 +32,7 @@ from hatchetd.contracts.json_values import MAX_DEPTH
 from hatchetd.contracts.paging import Cursor
 from hatchetd.contracts.payload_paths import WHERE_PATTERN, PathValue
 from hatchetd.contracts.runs import RunQuery
+from hatchetd.contracts.storable_schema import NO_NUL
 from hatchetd.contracts.times import TimeBound
 from hatchetd.engine import Engine, EventNotFound, Push, replay_payload
 from hatchetd.store import iter_pages
@@ -129,7 +130,9 @@ async def push_events(request: Request, services: ServicesDep) -> list[Event]:
 def list_events(
     services: ServicesDep,
     *,
-    key: Annotated[str | None, Query(description="exact key or `*` segments: user:*")] = None,
+    key: Annotated[
+        str | None, Query(description="exact key or `*` segments: user:*", pattern=NO_NUL)
+    ] = None,
     since: Annotated[TimeBound | None, Query(description="created at or after (RFC 3339)")] = None,
     until: Annotated[TimeBound | None, Query(description="created before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_BULK_EVENTS)] = 50,

@@ -20,6 +20,11 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from hatchetd.api.auth import OPEN_PATHS
 from hatchetd.contracts.api_errors import ErrorBody
+from hatchetd.contracts.storable_schema import (
+    STORABLE_JSON,
+    storable_json_component,
+    storable_object,
+)
 
 ERROR_CODES: dict[int, dict[str, str]] = {
     400: {
@@ -115,6 +120,8 @@ def complete(document: dict[str, Any], *, token_required: bool) -> None:
     """Add what FastAPI cannot know to its document (see the module's docstring)."""
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     _add_schemas(schemas, _components)
+    schemas[STORABLE_JSON] = storable_json_component()
+    _storable_payloads(schemas)
     for path, item in document["paths"].items():
         for operation in item.values():
             responses = operation["responses"]
@@ -135,6 +142,21 @@ def complete(document: dict[str, Any], *, token_required: bool) -> None:
         }
         if "ErrorBody" not in schemas:  # only when no route declares an error of its own
             _add_schemas(schemas, {ErrorBody: "serialization"})
+
+
+_PAYLOADS = (("PushEvent", "data"), ("ReplayEvents", "data"))
+"""Where a client sends a payload to be stored. pydantic cannot write a recursive schema that
+refers to a component, so the payloads' schemas get `StorableJson` here."""
+
+
+def _storable_payloads(schemas: dict[str, Any]) -> None:
+    for model, field in _PAYLOADS:
+        schema = schemas.get(model, {}).get("properties", {}).get(field)
+        if schema is None:
+            continue
+        for option in [schema, *schema.get("anyOf", [])]:
+            if option.get("type") == "object":
+                option.update(storable_object())
 
 
 def _add_schemas(schemas: dict[str, Any], models: dict[type[BaseModel], JsonSchemaMode]) -> None:

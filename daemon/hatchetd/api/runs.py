@@ -15,6 +15,7 @@ from hatchetd.contracts.enums import RunStatus
 from hatchetd.contracts.ids import IdOrPrefix
 from hatchetd.contracts.paging import Cursor
 from hatchetd.contracts.runs import RunQuery, RunTrace, StepLog
+from hatchetd.contracts.storable_schema import NO_NUL
 from hatchetd.contracts.times import TimeBound
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
@@ -25,7 +26,9 @@ _ONE_RUN = errors(404, 409, 422, *STORE)
 def list_runs(
     services: ServicesDep,
     *,
-    workflow: Annotated[str | None, Query(description="only runs of this workflow")] = None,
+    workflow: Annotated[
+        str | None, Query(description="only runs of this workflow", pattern=NO_NUL)
+    ] = None,
     status: Annotated[
         list[RunStatus] | None, Query(description="only runs in these states")
     ] = None,

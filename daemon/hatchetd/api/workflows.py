@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from hatchetd.api.errors import ApiError
 from hatchetd.api.openapi import STORE, errors
 from hatchetd.api.services import Services, ServicesDep
 from hatchetd.contracts.api import FileErrors, WorkflowInfo, WorkflowList
+from hatchetd.contracts.storable_schema import NO_NUL
 from hatchetd.contracts.workflows import Workflow, WorkflowVersion
+
+WorkflowName = Annotated[str, Path(description="the workflow's name", pattern=NO_NUL)]
+"""A workflow's `name:` (any text but a NUL, which no name can hold)."""
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 
@@ -46,7 +52,7 @@ def list_workflows(services: ServicesDep) -> WorkflowList:
 
 
 @router.get("/{name}", response_model=WorkflowInfo, responses=errors(404, *STORE))
-def get_workflow(name: str, services: ServicesDep) -> WorkflowInfo:
+def get_workflow(name: WorkflowName, services: ServicesDep) -> WorkflowInfo:
     """One workflow by name."""
     workflow = services.store.get_workflow(name)
     if workflow is None:
@@ -55,7 +61,7 @@ def get_workflow(name: str, services: ServicesDep) -> WorkflowInfo:
 
 
 @router.get("/{name}/versions", response_model=list[WorkflowVersion], responses=errors(404, *STORE))
-def list_versions(name: str, services: ServicesDep) -> list[WorkflowVersion]:
+def list_versions(name: WorkflowName, services: ServicesDep) -> list[WorkflowVersion]:
     """Every version of a workflow, oldest first, with its definition."""
     if services.store.get_workflow(name) is None:
         raise ApiError(404, "not_found", f"no workflow named {name!r}")

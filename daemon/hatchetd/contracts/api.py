@@ -15,6 +15,7 @@ from hatchetd.contracts.events import Event
 from hatchetd.contracts.ids import IdOrPrefix
 from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import WorkflowRun
+from hatchetd.contracts.storable_schema import no_nul_in_strings
 from hatchetd.contracts.times import TimeBound
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import WorkflowVersion
@@ -27,10 +28,13 @@ MAX_REPLAY_EVENTS = 10_000
 """The most events one replay may cover; narrow the filter for more."""
 
 
-NO_SPACE = r"^[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$"
-r"""Text without whitespace of any kind. Spelled out because `\S` means three things: Python's
-`re`, pydantic's Rust regex and the ECMA regex of the OpenAPI document disagree on U+001C to
-U+001F, U+0085 and U+FEFF, and a key one of them takes must be one all of them take."""
+NO_SPACE = (
+    r"^[^\x00\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$"
+)
+r"""Text without whitespace of any kind, nor NUL. Spelled out because `\S` means three
+things: Python's `re`, pydantic's Rust regex and the ECMA regex of the OpenAPI document disagree
+on U+001C to U+001F, U+0085 and U+FEFF, and a key one of them takes must be one all of them
+take."""
 
 
 class _Body(BaseModel):
@@ -44,7 +48,9 @@ class PushEvent(_Body):
     """The event key, e.g. `user:create`."""
     data: dict[str, Any] = Field(default_factory=dict)
     """The payload: a JSON object of at most 1 MiB."""
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    idempotency_key: str | None = Field(
+        default=None, min_length=1, max_length=255, json_schema_extra=no_nul_in_strings
+    )
     """Pushing the same key again with the same data returns the first event; with other data
     it is refused (409)."""
 
@@ -89,7 +95,7 @@ class ReplayEvents(_Body):
         default=None, min_length=1, max_length=MAX_REPLAY_EVENTS
     )
     """The events to replay (full ids or unique prefixes of at least 4 characters), in order."""
-    key: str | None = Field(default=None, min_length=1)
+    key: str | None = Field(default=None, min_length=1, json_schema_extra=no_nul_in_strings)
     """Replay the events with this key (exact, or `*` segments: `user:*`)."""
     since: TimeBound | None = None
     """Replay the events created at or after this time."""

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hatchetd.contracts.json_values import MAX_DEPTH, JsonProblem, NotJson, check_json, load_json
+from hatchetd.contracts.storable_schema import no_nul_in_strings
 
 JsonScalar = str | int | float | bool | None
 """What a path can hold here: a JSON string, number, true, false or null."""
@@ -31,8 +32,9 @@ _KEY = r"[A-Za-z0-9_-]+"
 _PATH = re.compile(rf"{_KEY}(?:\.{_KEY})*")
 PATH_PATTERN = rf"^{_PATH.pattern}$"
 """The paths `check_path` accepts, as a JSON Schema pattern."""
-WHERE_PATTERN = rf"^{_PATH.pattern}="
-"""What `PathValue.parse` accepts, as a JSON Schema pattern: a path, `=`, then any value."""
+WHERE_PATTERN = rf"^{_PATH.pattern}=[^\u0000]*$"
+"""What `PathValue.parse` accepts, as a JSON Schema pattern: a path, `=`, then any value
+without a NUL character."""
 EXAMPLE = "user.email=ada@example.com"
 """The example every message about the syntax shows."""
 MAX_PATH_KEYS = MAX_DEPTH
@@ -112,7 +114,7 @@ class PathValue(BaseModel):
     path: str = Field(json_schema_extra={"pattern": PATH_PATTERN})
     """Object keys from the top of the payload, separated by `.`: `user.email`. Keys are
     letters, digits, `_` and `-`; a key of digits is an object key, never an array index."""
-    value: JsonScalar
+    value: JsonScalar = Field(json_schema_extra=no_nul_in_strings)
     """A JSON string, number, true, false or null."""
 
     @field_validator("path")
