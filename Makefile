@@ -25,8 +25,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 venv install: $(STAMP)
 
+# Three workers on two cores, work stealing: many process tests wait (a cut database, a drain,
+# a cron tick), and a third worker uses the CPU they leave idle (10.7 min → 7.6 min here).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 3 --dist worksteal $(PYTEST_ARGS)
 
 format: $(STAMP)
 	$(BIN)/ruff format hatchet_cli daemon tests examples bench

@@ -227,10 +227,10 @@ def _queued(server: _Server) -> bool:
 
 
 def _start_watchdog(deadline: float) -> None:
-    """End the process if the drain has not by `deadline` (plus a moment to log)."""
+    """End the process if the drain has not by `deadline`."""
 
     def watch() -> None:
-        time.sleep(max(0.0, deadline - time.monotonic()) + 0.5)
+        time.sleep(max(0.0, deadline - time.monotonic()))
         print("hatchetd: the drain timeout passed; exiting now", file=sys.stderr, flush=True)
         os._exit(EXIT_ERROR)
 

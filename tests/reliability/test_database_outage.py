@@ -1,4 +1,5 @@
-"""The daemon survives losing its PostgreSQL connection (issue 10, item 1).
+"""The daemon survives losing its PostgreSQL connection (issue 10, item 1): cut for 5 s with a
+step running across it, for 5 s and for 60 s under a load of pushes, and stalled at SIGTERM.
 
 A TCP proxy started by the test stands between hatchetd and PostgreSQL. Cutting it resets every
 connection and refuses new ones, as a database restart or a dropped network path does. While cut,
@@ -97,10 +98,10 @@ def timed(daemon: Daemon, method: str, path: str, **kwargs: Any) -> tuple[httpx.
     return response, time.monotonic() - started
 
 
-@pytest.mark.parametrize("cut_seconds", [5, 60])
 def test_a_cut_database_is_reported_and_recovered_from(
-    folder: Path, pg_url: str, proxy: TcpProxy, cut_seconds: int
+    folder: Path, pg_url: str, proxy: TcpProxy
 ) -> None:
+    cut_seconds = 5  # the 60 s cut is the load test's, which checks the same answers meanwhile
     write_workflow(folder, "slow", sleep_chain("slow", "slow:go", steps=1, seconds=3, timeout="5s"))
     daemon = start_daemon(folder, database_url=via(proxy, pg_url))
     try:
@@ -177,8 +178,23 @@ def test_a_cut_under_load_loses_and_duplicates_nothing(
         load.start()
         wait_for(lambda: load.acked >= 100, timeout=30, what="100 pushes acknowledged")
         proxy.cut()
-        time.sleep(cut_seconds)  # the outage, under load
+        cut_at = time.monotonic()
+        wait_for(lambda: answer(daemon, "GET", "/readyz").status_code == 503, what="/readyz 503")
+        listed = answer(daemon, "GET", "/api/v1/events")
+        assert (listed.status_code, listed.json()["error"]["code"]) == (
+            503,
+            "database_unavailable",
+        )
+        assert answer(daemon, "GET", "/livez").status_code == 200
+        time.sleep(max(0.0, cut_seconds - (time.monotonic() - cut_at)))  # the outage
         proxy.restore()
+        restored_at = time.monotonic()
+        wait_for(
+            lambda: answer(daemon, "GET", "/readyz").status_code == 200,
+            what="/readyz to say ready again",
+        )
+        recovered_in = time.monotonic() - restored_at
+        assert recovered_in < 2.5, f"recovered {recovered_in:.2f} s after the database came back"
         load.join()
         wait_for(lambda: not runs_not_final(store, "load"), timeout=60, what="every run final")
         history = check(read_log(tmp_path / "clients.jsonl"), store)
@@ -188,6 +204,7 @@ def test_a_cut_under_load_loses_and_duplicates_nothing(
         assert stop(daemon.process) == 0
     record_figures(
         f"postgres cut {cut_seconds} s under load",
+        recovered_after_restore_s=round(recovered_in, 2),
         attempts=dict(history.attempts),
         acked=history.acked,
         stored=history.stored,
@@ -223,5 +240,5 @@ def test_sigterm_during_an_outage_still_exits_within_the_drain_timeout(
         worker.process.kill()
         stop(worker.process)
     record_figures("sigterm during a stalled postgres", exited_s=round(exited_in, 2), code=code)
-    assert exited_in < 5.0, f"exited {exited_in:.1f} s after SIGTERM (drain timeout 4 s)"
+    assert exited_in < 4.5, f"exited {exited_in:.1f} s after SIGTERM (drain timeout 4 s)"
     assert code in (0, 1)  # 1: the watchdog had to end it, the engine thread being stuck
