@@ -109,15 +109,7 @@ def stop(process: subprocess.Popen[str], *, timeout: float = 15.0) -> int:
     """SIGTERM, then wait; a process that ignores it is killed and the test fails."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail(f"{process.args!r} did not stop within {timeout}s of SIGTERM")
-    if process.stdout is not None:
-        process.stdout.close()
-    return process.returncode
+    return wait_exit(process, timeout=timeout)
 
 
 def wait_exit(process: subprocess.Popen[str], *, timeout: float = 15.0) -> int:

@@ -40,9 +40,19 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
+    yield from _fresh_postgres("PostgreSQL tests with real processes skipped")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database, for tests that need PostgreSQL itself (skipped without)."""
+    yield from _fresh_postgres("this test needs PostgreSQL")
+
+
+def _fresh_postgres(why_skipped: str) -> Iterator[str]:
     base = os.environ.get(PG_URL_VARIABLE)
     if not base:
-        pytest.skip(f"{PG_URL_VARIABLE} is not set: PostgreSQL tests with real processes skipped")
+        pytest.skip(f"{PG_URL_VARIABLE} is not set: {why_skipped}")
     url = new_pg_database(base)
     yield url
     drop_pg_database(base, url)

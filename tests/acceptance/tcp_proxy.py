@@ -16,6 +16,7 @@ import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 _CHUNK = 64 * 1024
 
@@ -44,6 +45,13 @@ class TcpProxy:
         self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._thread = threading.Thread(target=self._serve, name="tcp-proxy", daemon=True)
         self._thread.start()
+
+    def url_for(self, url: str) -> str:
+        """`url` (a database URL) with its host and port replaced by this proxy's."""
+        parts = urlsplit(url)
+        user = parts.netloc.rsplit("@", 1)
+        host = f"127.0.0.1:{self.port}"
+        return urlunsplit(parts._replace(netloc=f"{user[0]}@{host}" if len(user) == 2 else host))
 
     def cut(self) -> None:
         """Reset every open connection and refuse new ones until `restore()`."""
@@ -157,9 +165,10 @@ def _reset(sock: socket.socket) -> None:
 
 
 @contextmanager
-def proxy_to(host: str, port: int) -> Iterator[TcpProxy]:
-    """A proxy for the test's duration."""
-    proxy = TcpProxy(host, port)
+def proxy_to(url: str) -> Iterator[TcpProxy]:
+    """A proxy to the server of a database URL, for the test's duration."""
+    parts = urlsplit(url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     try:
         yield proxy
     finally:

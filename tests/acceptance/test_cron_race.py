@@ -27,6 +27,7 @@ EVERY_MINUTE = textwrap.dedent(
 )
 
 
+@pytest.mark.long(30)
 def test_racing_tickers_make_one_run_per_tick(
     tmp_path: Path, database_url: str | None, workers: Workers
 ) -> None:

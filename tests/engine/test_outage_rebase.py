@@ -6,19 +6,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus
-from tests.engine.harness import Daemon
+from hatchetd.contracts.worker_protocol import Assign
+from tests.engine.harness import Daemon, FakeWorker
 
 STEP_TIMEOUT = "upstream/timeout--step-timeout-workflow.yaml"  # `timeout: 5s` steps
 JOB_TIMEOUT = "upstream/timeout--job-timeout-workflow.yaml"  # job 3s, step 10s
 SCHEDULE_TIMEOUT = "upstream/schedule-timeout--schedule-timeout-workflow.yaml"  # default 5m
 
 
-def test_a_running_step_keeps_the_time_it_had_left_when_the_outage_began(daemon: Daemon) -> None:
-    daemon.load_compat(STEP_TIMEOUT)
+def running(daemon: Daemon, workflow: str) -> tuple[FakeWorker, Assign, str]:
+    """A worker running the first step of a run of `workflow` (a compat file)."""
+    daemon.load_compat(workflow)
     worker = daemon.connect(actions=["timeout:timeout"])
     run_id = daemon.push("user:create").run_ids[0]
     (assign,) = worker.assignments()
     worker.started(assign)
+    return worker, assign, run_id
+
+
+def test_a_running_step_keeps_the_time_it_had_left_when_the_outage_began(daemon: Daemon) -> None:
+    worker, assign, run_id = running(daemon, STEP_TIMEOUT)
     daemon.pass_time(0.7)
 
     assert daemon.outage(8) == 1  # longer than the whole 5 s timeout
@@ -31,11 +38,7 @@ def test_a_running_step_keeps_the_time_it_had_left_when_the_outage_began(daemon:
 
 
 def test_the_rest_of_the_timeout_still_runs_out_after_the_outage(daemon: Daemon) -> None:
-    daemon.load_compat(STEP_TIMEOUT)
-    worker = daemon.connect(actions=["timeout:timeout"])
-    run_id = daemon.push("user:create").run_ids[0]
-    (assign,) = worker.assignments()
-    worker.started(assign)
+    worker, _, run_id = running(daemon, STEP_TIMEOUT)
     daemon.pass_time(1)
     daemon.outage(30)
 
@@ -46,11 +49,7 @@ def test_the_rest_of_the_timeout_still_runs_out_after_the_outage(daemon: Daemon)
 
 
 def test_a_deadline_that_had_passed_before_the_outage_falls_due_at_once(daemon: Daemon) -> None:
-    daemon.load_compat(STEP_TIMEOUT)
-    worker = daemon.connect(actions=["timeout:timeout"])
-    run_id = daemon.push("user:create").run_ids[0]
-    (assign,) = worker.assignments()
-    worker.started(assign)
+    _worker, _assign, run_id = running(daemon, STEP_TIMEOUT)
     daemon.clock.advance(6)  # past the deadline, but no tick came before the outage
 
     assert daemon.outage(10) == 0
@@ -59,11 +58,7 @@ def test_a_deadline_that_had_passed_before_the_outage_falls_due_at_once(daemon: 
 
 
 def test_the_job_timeout_is_re_based_too(daemon: Daemon) -> None:
-    daemon.load_compat(JOB_TIMEOUT)
-    worker = daemon.connect(actions=["timeout:timeout"])
-    run_id = daemon.push("user:create").run_ids[0]
-    (assign,) = worker.assignments()
-    worker.started(assign)
+    worker, _assign, run_id = running(daemon, JOB_TIMEOUT)
     daemon.pass_time(1)
     daemon.outage(20)
 

@@ -4,9 +4,9 @@ put through faults (issue 10; docs/guarantees.md reports what they measure)."""
 from __future__ import annotations
 
 import pytest
-from process_fixtures import daemon, database_url, folder, workers
+from process_fixtures import daemon, database_url, folder, postgres_url, workers
 
-__all__ = ["daemon", "database_url", "folder", "workers"]
+__all__ = ["daemon", "database_url", "folder", "postgres_url", "workers"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,19 +12,15 @@ the server (the proxy cuts first), or it does and only the reply is lost (muted,
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 import pytest
-from acceptance_support import PG_URL_VARIABLE, wait_for
-from process_fixtures import drop_pg_database, new_pg_database
+from acceptance_support import wait_for
 from sqlalchemy import Connection, Engine, event
 from tcp_proxy import TcpProxy, proxy_to
 
@@ -32,25 +28,6 @@ from hatchetd.api import create_app
 from hatchetd.api.services import Services
 from hatchetd.settings import Settings
 from tests.live import serve
-
-pytestmark = pytest.mark.skipif(
-    not os.environ.get(PG_URL_VARIABLE),
-    reason=f"{PG_URL_VARIABLE} is not set: the commit-in-doubt tests need PostgreSQL",
-)
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    base = os.environ[PG_URL_VARIABLE]
-    url = new_pg_database(base)
-    yield url
-    drop_pg_database(base, url)
-
-
-def via(proxy: TcpProxy, url: str) -> str:
-    parts = urlsplit(url)
-    user = parts.netloc.rsplit("@", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}@127.0.0.1:{proxy.port}"))
 
 
 class CommitTrap:
@@ -82,15 +59,14 @@ def stored_keys(url: str) -> list[str]:
 
 @pytest.mark.parametrize("reply_lost", [True, False], ids=["committed", "not-committed"])
 def test_a_commit_in_doubt_is_answered_as_it_turned_out(
-    tmp_path: Path, pg_url: str, reply_lost: bool
+    tmp_path: Path, postgres_url: str, reply_lost: bool
 ) -> None:
     folder = tmp_path / ".hatchet"
     folder.mkdir()
-    parts = urlsplit(pg_url)
-    with proxy_to(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+    with proxy_to(postgres_url) as proxy:
         settings = Settings(
             folder=folder,
-            database_url=via(proxy, pg_url),
+            database_url=proxy.url_for(postgres_url),
             host="127.0.0.1",
             port=0,
             token=None,
@@ -121,10 +97,10 @@ def test_a_commit_in_doubt_is_answered_as_it_turned_out(
             response: httpx.Response = outcome["response"]
             if reply_lost:
                 assert response.status_code == 201, response.text  # it did commit
-                assert stored_keys(pg_url) == ["k1"]
+                assert stored_keys(postgres_url) == ["k1"]
             else:
                 assert response.status_code == 503, response.text  # it did not
                 assert response.json()["error"]["code"] == "database_unavailable"
-                assert stored_keys(pg_url) == []
+                assert stored_keys(postgres_url) == []
             with httpx.Client(base_url=address, timeout=10) as client:
                 wait_for(lambda: client.get("/readyz").status_code == 200, what="ready again")

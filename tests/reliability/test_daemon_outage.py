@@ -11,10 +11,12 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from acceptance_support import free_port, start_daemon, stop
 from reliability_support import sleep_chain, start_worker, write_workflow
 
 
+@pytest.mark.long(15)
 def test_a_result_finished_during_an_outage_longer_than_the_timeout_is_kept(
     folder: Path, database_url: str | None
 ) -> None:

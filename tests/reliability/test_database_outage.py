@@ -10,18 +10,15 @@ itself within 2 s, with nothing acknowledged lost and work in flight finished.
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 from acceptance_support import (
-    PG_URL_VARIABLE,
     Daemon,
     start_daemon,
     stop,
@@ -30,7 +27,6 @@ from acceptance_support import (
     wait_until_loaded,
 )
 from history_checker import check, runs_not_final
-from process_fixtures import drop_pg_database, new_pg_database
 from push_load import PushLoad, read_log
 from reliability_support import (
     record_figures,
@@ -42,12 +38,6 @@ from reliability_support import (
 from tcp_proxy import TcpProxy, proxy_to
 
 from hatchetd.store import open_store
-
-pytestmark = pytest.mark.skipif(
-    not os.environ.get(PG_URL_VARIABLE),
-    reason=f"{PG_URL_VARIABLE} is not set: the PostgreSQL outage tests need a server",
-)
-
 
 LOAD = """\
 name: load
@@ -63,26 +53,9 @@ jobs:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    base = os.environ[PG_URL_VARIABLE]
-    url = new_pg_database(base)
-    yield url
-    drop_pg_database(base, url)
-
-
-@pytest.fixture
-def proxy(pg_url: str) -> Iterator[TcpProxy]:
-    parts = urlsplit(pg_url)
-    with proxy_to(parts.hostname or "127.0.0.1", parts.port or 5432) as p:
+def proxy(postgres_url: str) -> Iterator[TcpProxy]:
+    with proxy_to(postgres_url) as p:
         yield p
-
-
-def via(proxy: TcpProxy, url: str) -> str:
-    """`url` with its host and port replaced by the proxy's."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)
-    host = f"127.0.0.1:{proxy.port}"
-    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
 
 
 def answer(
@@ -98,12 +71,13 @@ def timed(daemon: Daemon, method: str, path: str, **kwargs: Any) -> tuple[httpx.
     return response, time.monotonic() - started
 
 
+@pytest.mark.long(14)
 def test_a_cut_database_is_reported_and_recovered_from(
-    folder: Path, pg_url: str, proxy: TcpProxy
+    folder: Path, postgres_url: str, proxy: TcpProxy
 ) -> None:
     cut_seconds = 5  # the 60 s cut is the load test's, which checks the same answers meanwhile
     write_workflow(folder, "slow", sleep_chain("slow", "slow:go", steps=1, seconds=3, timeout="5s"))
-    daemon = start_daemon(folder, database_url=via(proxy, pg_url))
+    daemon = start_daemon(folder, database_url=proxy.url_for(postgres_url))
     try:
         worker = start_worker(daemon)
         before = answer(daemon, "POST", "/api/v1/events", json={"key": "slow:go"})
@@ -163,17 +137,20 @@ def test_a_cut_database_is_reported_and_recovered_from(
         assert time.monotonic() - started < 12
 
 
-@pytest.mark.parametrize("cut_seconds", [5, 60])
+@pytest.mark.parametrize(
+    "cut_seconds",
+    [pytest.param(5, marks=pytest.mark.long(14)), pytest.param(60, marks=pytest.mark.long(72))],
+)
 def test_a_cut_under_load_loses_and_duplicates_nothing(
-    folder: Path, pg_url: str, proxy: TcpProxy, tmp_path: Path, cut_seconds: int
+    folder: Path, postgres_url: str, proxy: TcpProxy, tmp_path: Path, cut_seconds: int
 ) -> None:
     write_workflow(folder, "load", LOAD)
-    daemon = start_daemon(folder, database_url=via(proxy, pg_url))
+    daemon = start_daemon(folder, database_url=proxy.url_for(postgres_url))
     worker = start_worker(daemon, slots=8)
     load = PushLoad(
         lambda: daemon.address, tmp_path / "clients.jsonl", per_client=100, deadline=150
     )
-    store = open_store(pg_url)
+    store = open_store(postgres_url)
     try:
         load.start()
         wait_for(lambda: load.acked >= 100, timeout=30, what="100 pushes acknowledged")
@@ -218,11 +195,14 @@ def test_a_cut_under_load_loses_and_duplicates_nothing(
     assert history.runs_by_status == {"SUCCEEDED": 400}
 
 
+@pytest.mark.long(8)
 def test_sigterm_during_an_outage_still_exits_within_the_drain_timeout(
-    folder: Path, pg_url: str, proxy: TcpProxy
+    folder: Path, postgres_url: str, proxy: TcpProxy
 ) -> None:
     write_workflow(folder, "slow", sleep_chain("slow", "slow:go", steps=1, seconds=30))
-    daemon = start_daemon(folder, database_url=via(proxy, pg_url), HATCHET_DRAIN_TIMEOUT="4")
+    daemon = start_daemon(
+        folder, database_url=proxy.url_for(postgres_url), HATCHET_DRAIN_TIMEOUT="4"
+    )
     worker = start_worker(daemon)
     try:
         assert answer(daemon, "POST", "/api/v1/events", json={"key": "slow:go"}).status_code == 201

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from acceptance_support import Daemon, free_port, start_daemon, stop, wait_exit, wait_for
 from reliability_support import record_figures, sleep_chain, start_worker, write_workflow
 
@@ -118,6 +119,7 @@ def all_events(daemon: Daemon) -> list[dict[str, Any]]:
             return items
 
 
+@pytest.mark.long(8)
 def test_a_step_running_at_sigterm_finishes_and_its_result_is_kept(
     folder: Path, database_url: str | None
 ) -> None:

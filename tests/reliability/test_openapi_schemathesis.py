@@ -54,6 +54,7 @@ def guarded_daemon(folder: Path, database_url: str | None) -> Iterator[Daemon]:
     assert code == 0, f"hatchetd exited {code} on SIGTERM"
 
 
+@pytest.mark.long(15)
 def test_the_api_answers_what_its_document_says(guarded_daemon: Daemon, tmp_path: Path) -> None:
     headers = {"Authorization": AUTHORIZATION}
     document = httpx.get(f"{guarded_daemon.address}/openapi.json", headers=headers).json()

@@ -14,8 +14,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from acceptance_support import Daemon, stop, wait_for, wait_until_loaded
-from reliability_support import WorkerProcess, sleep_chain, start_worker, write_workflow
+from reliability_support import sleep_chain, start_worker, write_workflow
 
 LEASE = 15.0
 """The daemon's default lease (three heartbeats of 5 s): what a stranded step used to wait."""
@@ -37,10 +38,18 @@ def step_runs(trace: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for job in trace["jobs"] for s in job["step_runs"]]
 
 
+def s0_worker(daemon: Daemon, run_id: str) -> str | None:
+    """The worker s0 is running on, once it runs."""
+    trace: dict[str, Any] = daemon.get(f"/api/v1/runs/{run_id}")
+    s0 = next((s for s in step_runs(trace) if s["step_id"] == "s0"), None)
+    return s0["worker_id"] if s0 is not None and s0["status"] == "RUNNING" else None
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+@pytest.mark.long(7)
 def test_a_worker_stopped_mid_chain_hands_the_rest_to_the_other_worker_at_once(
     daemon: Daemon,
 ) -> None:
@@ -48,14 +57,18 @@ def test_a_worker_stopped_mid_chain_hands_the_rest_to_the_other_worker_at_once(
         daemon.folder, "chain", sleep_chain("chain", "chain:go", steps=STEPS, seconds=SECONDS)
     )
     wait_until_loaded(daemon, "chain")
-    first: WorkerProcess = start_worker(daemon, name="first", slots=1)
-    second: WorkerProcess | None = None
+    # Both workers are registered before the push, so a slow machine cannot let s0 end (and s1
+    # go to the only worker there is) while the second one is still starting.
+    workers = {name: start_worker(daemon, name=name, slots=1) for name in ("one", "two")}
     try:
-        first_id = worker_id(daemon, "first")
+        ids = {name: worker_id(daemon, name) for name in workers}
         run_id = daemon.post("/api/v1/events", {"key": "chain:go", "data": {}}).json()["run_ids"][0]
-        first.read_until("started ")  # s0 runs on the first worker
-        second = start_worker(daemon, name="second", slots=1)
-        second_id = worker_id(daemon, "second")
+        running_on = wait_for(
+            lambda: s0_worker(daemon, run_id), timeout=15, what="s0 to start on a worker"
+        )
+        (first_name,) = [name for name, found in ids.items() if found == running_on]
+        first = workers[first_name]
+        first_id, second_id = running_on, next(i for i in ids.values() if i != running_on)
 
         signalled, signalled_at = time.monotonic(), datetime.now(UTC)
         first.process.send_signal(signal.SIGTERM)
@@ -68,9 +81,8 @@ def test_a_worker_stopped_mid_chain_hands_the_rest_to_the_other_worker_at_once(
         exited_after = time.monotonic() - signalled
         trace = daemon.wait_for_run(run_id, timeout=STEPS * SECONDS + 20)
     finally:
-        stop(first.process)
-        if second is not None:
-            stop(second.process)
+        for worker in workers.values():
+            stop(worker.process)
 
     assert first.process.returncode == 0
     assert trace["run"]["status"] == "SUCCEEDED", trace["run"]
