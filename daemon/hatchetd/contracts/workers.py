@@ -29,3 +29,6 @@ class Worker(BaseModel):
     """When it registered."""
     last_heartbeat_at: datetime
     """When it was last heard from."""
+    replica_id: str | None = None
+    """The hatchetd replica its socket is connected to (None for a worker registered before
+    daemons recorded it)."""

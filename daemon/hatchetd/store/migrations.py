@@ -307,3 +307,19 @@ def _create_replicas(conn: Connection) -> None:
         Column("commit_seq", BigInteger(), nullable=False),
     )
     md.create_all(conn)
+
+
+@migration(4, "replicas_share_work")
+def _replicas_share_work(conn: Connection) -> None:
+    """What several daemons on one database need: the replica each worker is connected to (a
+    replica adopts only its own workers when it restarts), and a version on each run, bumped by
+    every transaction that changes the run, so that a daemon knows when its memory of a run is
+    stale because another daemon moved it on."""
+    conn.execute(text(f"ALTER TABLE workers ADD COLUMN replica_id {_id_sql(conn)}"))
+    conn.execute(
+        text("ALTER TABLE workflow_runs ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+    )
+
+
+def _id_sql(conn: Connection) -> str:
+    return str(id_type().compile(dialect=conn.dialect))

@@ -173,6 +173,7 @@ workflow_runs = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("started_at", UtcDateTime, nullable=True),
     Column("finished_at", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False, server_default=text("0")),
     Index("ix_workflow_runs_event_id", "event_id"),
     Index("ix_workflow_runs_workflow_name_created_at", "workflow_name", "created_at", "id"),
     Index("ix_workflow_runs_status_created_at", "status", "created_at", "id"),
@@ -253,6 +254,7 @@ workers = Table(
     Column("status", state_type(WorkerStatus), nullable=False),
     Column("registered_at", UtcDateTime, nullable=False),
     Column("last_heartbeat_at", UtcDateTime, nullable=False),
+    Column("replica_id", id_type(), nullable=True),
     Index("ix_workers_status", "status", "registered_at"),
 )
 
