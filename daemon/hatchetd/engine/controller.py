@@ -25,11 +25,11 @@ from typing import Any
 from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus
 from hatchetd.contracts.runs import RunChange, StepLog, StepRun, StepRunChange, WorkflowRun
 from hatchetd.contracts.worker_protocol import Cancel
-from hatchetd.engine.dispatcher import ReadyStep
 from hatchetd.engine.effects import SendCancel
 from hatchetd.engine.errors import RunNotFound
 from hatchetd.engine.parts import EnginePart, Shared
 from hatchetd.engine.pool import Assignment
+from hatchetd.engine.ready_queue import ReadyStep
 from hatchetd.engine.retries import Retries, on_attempt
 from hatchetd.engine.run_state import JobState, RunState
 

@@ -39,8 +39,8 @@ from hatchetd.contracts.enums import StepRunStatus, TriggerKind
 from hatchetd.contracts.runs import RunQuery, WorkflowRun
 from hatchetd.engine.catalog import CatalogEntry
 from hatchetd.engine.clock import Clock
-from hatchetd.engine.dispatcher import ReadyQueue, ReadyStep
 from hatchetd.engine.planner import plan_run
+from hatchetd.engine.ready_queue import ReadyQueue, ReadyStep
 from hatchetd.engine.run_state import RunStates
 from hatchetd.store import CronTickTaken, Store
 

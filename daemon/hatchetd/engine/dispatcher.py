@@ -1,10 +1,9 @@
-"""The ready queue, and the rule that matches it to the worker pool (design §8; `pool.py`).
+"""The dispatcher: gives waiting step runs to workers (design §8).
 
-Step runs waiting for a worker (PENDING_ASSIGNMENT) queue per action, oldest first. `dispatch`
-repeatedly takes the oldest waiting step run that some connected worker can take (it has the
-action and a free slot, and is not draining), gives it to the worker with the most free slots
-(on a tie the one that registered first), renders its `with:` and sends it. A step run whose
-action no worker has simply waits: it is assigned the moment such a worker connects.
+`dispatch` repeatedly asks the assignment rule (`assignment_rule.py`) for the next match between
+the ready queue (`ready_queue.py`) and the worker pool (`pool.py`), claims the step run in the
+store (a guarded update from PENDING_ASSIGNMENT, so a step run another daemon claimed first is
+skipped), renders its `with:` and sends it to the worker.
 
 A retry (attempt 2 and later) is not rendered again: it repeats the input its first attempt was
 rendered to, which its step run carries from the moment it is created (`retries.py`).
@@ -12,109 +11,18 @@ rendered to, which its step run carries from the moment it is created (`retries.
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from hatchetd.contracts.enums import StepRunStatus
-from hatchetd.contracts.runs import StepRun, StepRunChange
+from hatchetd.contracts.runs import StepRunChange
 from hatchetd.contracts.worker_protocol import Assign
+from hatchetd.engine.assignment_rule import next_match
 from hatchetd.engine.effects import SendAssign
 from hatchetd.engine.parts import EnginePart, Shared
 from hatchetd.engine.pool import Assignment
+from hatchetd.engine.ready_queue import ReadyStep
 from hatchetd.templating import TemplateError, render_value
-
-
-@dataclass(frozen=True)
-class ReadyStep:
-    """A step run in PENDING_ASSIGNMENT, as the queue keeps it."""
-
-    step_run_id: str
-    run_id: str
-    job_run_id: str
-    step_index: int
-    attempt: int
-    action: str
-    input: Any = None
-    """A retry's input: what its first attempt was rendered to (unused for attempt 1)."""
-    handed_back_by: frozenset[str] = frozenset()
-    """Draining workers this attempt was taken back from: they no longer hold it."""
-
-    @classmethod
-    def of(cls, step: StepRun) -> ReadyStep:
-        """The queue entry for a stored step run."""
-        return cls(
-            step.id,
-            step.workflow_run_id,
-            step.job_run_id,
-            step.step_index,
-            step.attempt,
-            step.action,
-            step.input,
-        )
-
-
-class ReadyQueue:
-    """PENDING_ASSIGNMENT step runs per action, oldest first."""
-
-    def __init__(self) -> None:
-        self._by_action: dict[str, deque[tuple[int, ReadyStep]]] = {}
-        # What is really waiting. Removing from the middle of a deque is O(n), so a taken-back
-        # step run is only forgotten here and skipped when it reaches the head of its queue.
-        self._waiting: dict[str, int] = {}
-        self._order = itertools.count()
-        # Places before every other: a step run handed back by a draining worker waited longer
-        # than anything queued since it was first dispatched.
-        self._front = itertools.count(-1, -1)
-
-    def push(self, step: ReadyStep) -> None:
-        """A step run is waiting for a worker."""
-        seq = next(self._order)
-        self._waiting[step.step_run_id] = seq
-        self._by_action.setdefault(step.action, deque()).append((seq, step))
-
-    def push_front(self, step: ReadyStep) -> None:
-        """A step run waits again, ahead of everything queued (push the last one first to keep
-        several in order)."""
-        seq = next(self._front)
-        self._waiting[step.step_run_id] = seq
-        self._by_action.setdefault(step.action, deque()).appendleft((seq, step))
-
-    def discard(self, step_run_id: str) -> None:
-        """A waiting step run no longer waits (it was cancelled or failed)."""
-        self._waiting.pop(step_run_id, None)
-
-    def head(self, action: str) -> tuple[int, ReadyStep] | None:
-        """The oldest step run waiting for `action` and its place in the global order."""
-        queue = self._by_action.get(action)
-        while queue:
-            seq, step = queue[0]
-            if self._waiting.get(step.step_run_id) == seq:
-                return seq, step
-            queue.popleft()
-        self._by_action.pop(action, None)
-        return None
-
-    def take(self, step: ReadyStep) -> None:
-        """Remove a step run that `head` returned."""
-        self._by_action[step.action].popleft()
-        del self._waiting[step.step_run_id]
-
-    def actions(self) -> list[str]:
-        """The actions some step run may be waiting for."""
-        return list(self._by_action)
-
-    def clear(self) -> None:
-        """Forget everything (at a resync)."""
-        self._by_action.clear()
-        self._waiting.clear()
-
-    def __len__(self) -> int:
-        return len(self._waiting)
-
 
 RenderFailed = Callable[[ReadyStep, str], None]
 """Called when a step's `with:` cannot be rendered: fails the step run and cascades."""
@@ -137,22 +45,11 @@ class Dispatcher(EnginePart):
     def dispatch(self) -> int:
         """Assign every waiting step run some worker can take now; return how many were."""
         assigned = 0
-        while (match := self._next_match()) is not None:
-            step, worker_id = match
+        while (match := next_match(self._ready, self._pool)) is not None:
+            step, worker = match
             self._ready.take(step)
-            assigned += self._assign(step, worker_id)
+            assigned += self._assign(step, worker.id)
         return assigned
-
-    def _next_match(self) -> tuple[ReadyStep, str] | None:
-        best: tuple[int, ReadyStep, str] | None = None
-        for action in self._ready.actions():
-            head = self._ready.head(action)
-            if head is None or (best is not None and head[0] > best[0]):
-                continue
-            worker = self._pool.best_for(action)
-            if worker is not None:
-                best = (head[0], head[1], worker.id)
-        return None if best is None else (best[1], best[2])
 
     def _assign(self, step: ReadyStep, worker_id: str) -> int:
         run = self._runs.get(step.run_id)

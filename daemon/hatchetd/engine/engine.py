@@ -27,11 +27,12 @@ from hatchetd.engine.catalog import Catalog
 from hatchetd.engine.clock import Clock
 from hatchetd.engine.controller import Controller, ResultOutcome
 from hatchetd.engine.cron import CronTicker
-from hatchetd.engine.dispatcher import Dispatcher, ReadyQueue, ReadyStep
+from hatchetd.engine.dispatcher import Dispatcher
 from hatchetd.engine.effects import Effect, Outbox
 from hatchetd.engine.ingest import Ingest, Push, PushOutcome
 from hatchetd.engine.parts import Shared
 from hatchetd.engine.pool import WorkerPool
+from hatchetd.engine.ready_queue import ReadyQueue, ReadyStep
 from hatchetd.engine.rebase import rebase_deadlines
 from hatchetd.engine.replay import replay_events
 from hatchetd.engine.retries import Retries

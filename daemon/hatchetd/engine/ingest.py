@@ -17,9 +17,9 @@ from hatchetd.contracts.ids import new_id
 from hatchetd.contracts.runs import NewRun
 from hatchetd.engine.catalog import Catalog, CatalogEntry
 from hatchetd.engine.clock import Clock
-from hatchetd.engine.dispatcher import ReadyQueue, ReadyStep
 from hatchetd.engine.errors import EventNotFound, IdempotencyConflict
 from hatchetd.engine.planner import plan_run
+from hatchetd.engine.ready_queue import ReadyQueue, ReadyStep
 from hatchetd.engine.run_state import EventInfo, RunStates
 from hatchetd.store import Store
 

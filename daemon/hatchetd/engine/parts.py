@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the parts import this module; their types are only annotations here
     from hatchetd.engine.clock import Clock
-    from hatchetd.engine.dispatcher import ReadyQueue
     from hatchetd.engine.effects import Outbox
     from hatchetd.engine.pool import WorkerPool
+    from hatchetd.engine.ready_queue import ReadyQueue
     from hatchetd.engine.run_state import RunStates
     from hatchetd.store import Store
 

@@ -111,16 +111,10 @@ class WorkerPool:
             worker.draining = True
         return worker
 
-    def best_for(self, action: str) -> PoolWorker | None:
-        """The worker with the action and the most free slots (the earliest registered on a
-        tie) that is not draining, or None when every such worker is full or there is none."""
-        best: PoolWorker | None = None
-        for worker in self._by_action.get(action, ()):
-            if worker.draining:
-                continue
-            if worker.free_slots > (best.free_slots if best is not None else 0):
-                best = worker
-        return best
+    def holders_of(self, action: str) -> list[PoolWorker]:
+        """The connected workers with `action`, in registration order (`assignment_rule.py`
+        picks among them)."""
+        return self._by_action.get(action, [])
 
     def assign(self, assignment: Assignment) -> None:
         """Record that a worker holds a step run."""

@@ -21,7 +21,7 @@ from hatchetd.contracts.enums import StepRunStatus
 from hatchetd.contracts.ids import new_id
 from hatchetd.contracts.runs import StepRun, StepRunChange
 from hatchetd.engine.clock import Clock
-from hatchetd.engine.dispatcher import ReadyQueue, ReadyStep
+from hatchetd.engine.ready_queue import ReadyQueue, ReadyStep
 from hatchetd.engine.run_state import JobState
 from hatchetd.store import Store
 

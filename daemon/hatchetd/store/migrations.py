@@ -316,9 +316,7 @@ def _replicas_share_work(conn: Connection) -> None:
     every transaction that changes the run, so that a daemon knows when its memory of a run is
     stale because another daemon moved it on."""
     conn.execute(text(f"ALTER TABLE workers ADD COLUMN replica_id {_id_sql(conn)}"))
-    conn.execute(
-        text("ALTER TABLE workflow_runs ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
-    )
+    conn.execute(text("ALTER TABLE workflow_runs ADD COLUMN version INTEGER NOT NULL DEFAULT 0"))
 
 
 def _id_sql(conn: Connection) -> str:
