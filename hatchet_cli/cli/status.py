@@ -12,7 +12,8 @@ from hatchet_cli.cli.output import OutputFormat, data, emit, output_option, styl
 
 STATUS_HELP = "\n\n".join(
     [
-        "Show the daemon's address, version, store, folder, uptime, workers and queue depth.",
+        "Show the daemon's address, version, store, folder, uptime, workers, queue depth, and "
+        "its place among the daemons sharing the store (leader or follower).",
         "Exits 5, naming the command that starts it ([bold]hatchetd[/bold]), when the daemon "
         "does not answer.",
         "[bold]Examples:[/bold]",
@@ -41,7 +42,14 @@ def status(
             ("started", f"{when(current.started_at)} (up {uptime})"),
             ("workers", str(current.workers)),
             ("queue depth", str(current.queue_depth)),
+            ("replica", _replica(current.replica_id, current.leader, current.replicas)),
         ]:
             data(f"{style(f'{label}:'.ljust(13), bold=True)}{value}")
 
     emit(output, to_json(current), [current.address], table)
+
+
+def _replica(replica_id: str, leader: bool, replicas: int) -> str:
+    role = "leader" if leader else "follower"
+    others = "alone on its store" if replicas <= 1 else f"one of {replicas} sharing its store"
+    return f"{replica_id[:8]} ({role}, {others})"

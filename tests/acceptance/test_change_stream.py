@@ -3,16 +3,9 @@ happens, filters hold, and SIGTERM ends the stream so the daemon still exits 0."
 
 from __future__ import annotations
 
-import json
-import queue
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from acceptance_support import (
     ROOT,
@@ -23,6 +16,7 @@ from acceptance_support import (
     stop,
     wait_until_loaded,
 )
+from stream_reader import listening, take_until
 
 SIGN_UP = {"user": {"email": "ada@example.com", "firstName": "Ada"}}
 
@@ -33,59 +27,6 @@ def sign_up(daemon: Daemon) -> Daemon:
     shutil.copy(ROOT / ".hatchet/post-user-sign-up.yaml", daemon.folder)
     wait_until_loaded(daemon, "post-user-sign-up")
     return daemon
-
-
-@contextmanager
-def listening(daemon: Daemon, **params: Any) -> Iterator[queue.Queue[tuple[str, Any]]]:
-    """Read `GET /api/v1/changes` in a thread; yields a queue of (event name, data)."""
-    received: queue.Queue[tuple[str, Any]] = queue.Queue()
-    subscribed = threading.Event()
-    client = httpx.Client(base_url=daemon.address, timeout=httpx.Timeout(5.0, read=None))
-
-    closing = threading.Event()
-
-    def read() -> None:
-        try:
-            listen()
-        except (httpx.HTTPError, RuntimeError, ValueError):
-            if not closing.is_set():  # an error while we still listen is the test's failure
-                raise
-
-    def listen() -> None:
-        name = "message"
-        with client.stream("GET", "/api/v1/changes", params=params) as response:
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/event-stream")
-            for line in response.iter_lines():
-                if line.startswith(": subscribed"):
-                    subscribed.set()
-                elif line.startswith("event: "):
-                    name = line.removeprefix("event: ")
-                elif line.startswith("data: "):
-                    received.put((name, json.loads(line.removeprefix("data: "))))
-                    if name in ("end", "lagged"):
-                        return
-
-    thread = threading.Thread(target=read, daemon=True)
-    thread.start()
-    assert subscribed.wait(10), "the stream did not open"
-    try:
-        yield received
-    finally:
-        closing.set()
-        client.close()
-        thread.join(5)
-
-
-def take_until(received: queue.Queue[tuple[str, Any]], done: Any) -> list[dict[str, Any]]:
-    """Changes until `done(change)` is true for one (included); fails after 15 s of silence."""
-    changes: list[dict[str, Any]] = []
-    while True:
-        name, data = received.get(timeout=15)
-        assert name == "change", (name, data)
-        changes.append(data)
-        if done(data):
-            return changes
 
 
 def test_a_runs_life_arrives_in_order(sign_up: Daemon, workers: Workers) -> None:

@@ -11,6 +11,7 @@ import json
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -115,10 +116,13 @@ class Daemon:
         self.clock.advance(seconds)
         self.tick()
 
-    def restart(self, *, cached_runs: int = 10_000) -> Daemon:
-        """A new daemon process on the same store and folder: a fresh engine, resynced."""
+    def restart(self, *, cached_runs: int = 10_000, down_at: datetime | None = None) -> Daemon:
+        """A new daemon process on the same store and folder: a fresh engine, recovered as the
+        runtime recovers it. `down_at` is when the store last heard from this daemon (its
+        replica row's last renewal); by default just now, so no outage is counted."""
         again = Daemon(self.store, self.clock, self.folder, self.environ, cached_runs=cached_runs)
-        again.call(lambda e: e.resync())
+        now = self.clock.now()
+        again.call(lambda e: e.recover(down_at or now, now))
         return again
 
     def outage(self, seconds: float) -> int:

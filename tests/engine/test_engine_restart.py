@@ -61,9 +61,10 @@ def test_steps_of_workers_that_never_come_back_are_lost_a_lease_after_the_restar
     run_id = daemon.push("user:create", {"username": "ada"}).run_ids[0]
     (assign,) = worker.assignments()
     worker.started(assign)
+    crashed_at = daemon.clock.now()
     daemon.clock.advance(3600)  # the daemon was down for an hour
 
-    restarted = daemon.restart()
+    restarted = daemon.restart(down_at=crashed_at)
     restarted.tick()
     assert restarted.steps(run_id)["echo1"].status is StepRunStatus.RUNNING
 

@@ -124,6 +124,8 @@ def test_a_tick_with_nothing_due_costs_one_read_and_no_write(daemon: Daemon) -> 
     daemon.push("user:create", {"name": "Ada"})
     (assign,) = worker.assignments()
     worker.started(assign)
+    daemon.tick()  # the first tick sweeps the store for lost workers; the next in a second
+    daemon.clock.advance(0.25)
     log = StatementLog()
 
     with log.recording():
@@ -132,3 +134,25 @@ def test_a_tick_with_nothing_due_costs_one_read_and_no_write(daemon: Daemon) -> 
     assert log.count("SELECT") == 1, log.statements  # the step runs whose deadline passed
     assert "deadline_at" in log.statements[0]
     assert len(log.statements) == 1
+
+
+def test_the_sweep_for_lost_workers_reads_twice_a_second_and_writes_nothing(
+    daemon: Daemon,
+) -> None:
+    daemon.load(greet=one_step_workflow())
+    worker = daemon.connect()
+    daemon.push("user:create", {"name": "Ada"})
+    (assign,) = worker.assignments()
+    worker.started(assign)
+    daemon.tick()
+    log = StatementLog()
+
+    with log.recording():
+        for _ in range(4):
+            daemon.clock.advance(0.25)
+            daemon.tick()
+
+    sweeps = [s for s in log.statements if "workers" in s]
+    assert len(sweeps) == 2, log.statements  # the connected workers, and the silent holds
+    assert log.count("SELECT") == 4 + 2
+    assert len(log.statements) == 6

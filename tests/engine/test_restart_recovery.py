@@ -96,9 +96,10 @@ def test_a_worker_back_after_the_restart_reports_even_past_the_step_s_deadline(
     run_id = daemon.push("user:create").run_ids[0]
     (assign,) = worker.assignments()
     worker.started(assign)
+    crashed_at = daemon.clock.now()
     daemon.clock.advance(60)  # the daemon was down for a minute; the step finished in time
 
-    restarted = daemon.restart()
+    restarted = daemon.restart(down_at=crashed_at)
     restarted.tick()
     back = restarted.connect(actions=["timeout:timeout"])
     outcome = back.completed(assign, {"ok": True})
@@ -117,9 +118,10 @@ def test_a_step_that_overran_while_the_daemon_was_down_times_out_after_the_resta
     run_id = daemon.push("user:create").run_ids[0]
     (assign,) = worker.assignments()
     worker.started(assign)
+    crashed_at = daemon.clock.now()
     daemon.clock.advance(60)
 
-    restarted = daemon.restart()
+    restarted = daemon.restart(down_at=crashed_at)
     back = restarted.connect(actions=["timeout:timeout"])
     restarted.pass_time(LEASE + 1, alive=[back])  # its old connection never reports
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter
 
 from hatchetd import __version__
@@ -16,8 +18,11 @@ router = APIRouter(prefix="/api/v1", tags=["status"])
 
 @router.get("/status", response_model=DaemonStatus, responses=errors(*STORE))
 def status(services: ServicesDep) -> DaemonStatus:
-    """The daemon's address, version, store, folder, uptime, workers and queue depth."""
+    """The daemon's address, version, store, folder, uptime, workers, queue depth, and its
+    place among the daemons sharing the store."""
     counts = services.store.count_step_runs()
+    now = datetime.now(UTC)
+    alive = [r for r in services.store.list_replicas() if r.alive_at(now)]
     return DaemonStatus(
         version=__version__,
         address=services.address,
@@ -26,4 +31,7 @@ def status(services: ServicesDep) -> DaemonStatus:
         started_at=services.started_at,
         workers=len(services.sessions),
         queue_depth=counts.get(StepRunStatus.PENDING_ASSIGNMENT, 0),
+        replica_id=services.runtime.replica_id,
+        leader=services.runtime.leading,
+        replicas=max(1, len(alive)),
     )

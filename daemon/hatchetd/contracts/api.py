@@ -224,6 +224,13 @@ class DaemonStatus(_Body):
     """Active workers."""
     queue_depth: int
     """Step runs waiting for a worker."""
+    replica_id: str = ""
+    """This daemon's identity in the store (new at every start)."""
+    leader: bool = True
+    """Whether this daemon runs the store-wide chores — cron, deadlines, lost workers — now:
+    always on SQLite; on PostgreSQL one of the daemons sharing the database at a time."""
+    replicas: int = 1
+    """Daemons serving the store now, this one included (renewed their lease lately)."""
 
 
 class WorkflowDetail(_Body):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
+
+REPLICA_LEASE = timedelta(seconds=15)
+"""A running daemon renews its row at least every 10 s (every second while work is in flight):
+one not renewed for this long is taken for dead."""
 
 
 class Replica(BaseModel):
@@ -33,3 +37,8 @@ class Replica(BaseModel):
     commit_seq: int = 0
     """How many of its batches it has committed: after a commit whose answer was lost, the
     daemon reads this to learn whether the commit happened."""
+
+    def alive_at(self, now: datetime) -> bool:
+        """Whether the daemon is running at `now`, as far as its row tells: not stopped, and
+        renewed within `REPLICA_LEASE`."""
+        return self.stopped_at is None and now - self.renewed_at <= REPLICA_LEASE

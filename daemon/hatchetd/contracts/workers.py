@@ -32,3 +32,7 @@ class Worker(BaseModel):
     replica_id: str | None = None
     """The hatchetd replica its socket is connected to (None for a worker registered before
     daemons recorded it)."""
+
+
+CONNECTED = (WorkerStatus.ACTIVE, WorkerStatus.DRAINING)
+"""The stored statuses of a worker whose socket is open."""

@@ -67,6 +67,8 @@ class Controller(EnginePart):
         held = self._pool.assignment(step_run_id)
         if held is None or held.attempt != attempt or worker_id in held.handed_back_by:
             return False
+        if self._store.shared and self._runs.get(held.run_id) is None:
+            return False  # another daemon ended the run
         timeout, job_deadline = held.timeout, held.job_deadline
         if timeout is None:  # an assignment rebuilt from the store: look the step up once
             run = self._runs.get(held.run_id)
@@ -94,6 +96,7 @@ class Controller(EnginePart):
         self._pool.heard(worker_id, now)
         if (refused := self._given_back(worker_id, step_run_id)) is not None:
             return refused
+        self._lock_run_of(step_run_id)
         done = self._store.update_step_run(
             step_run_id,
             StepRunChange(status=StepRunStatus.SUCCEEDED, output=output, finished_at=now),
@@ -129,6 +132,7 @@ class Controller(EnginePart):
         self._pool.heard(worker_id, now)
         if (refused := self._given_back(worker_id, step_run_id)) is not None:
             return refused
+        self._lock_run_of(step_run_id)
         text = f"{error}\n\n{traceback.rstrip()}" if traceback else error
         failed = self._store.update_step_run(
             step_run_id,
@@ -169,6 +173,8 @@ class Controller(EnginePart):
         cancelled (`WORKER_LOST`) and, if the step has retries left, retried at once (the
         lease has been waited out already); else the cascade follows."""
         self._pool.release(held.step_run_id)
+        if self._store.shared:
+            self._runs.get(held.run_id)  # lock the run before its rows
         lost = self._store.update_step_run(
             held.step_run_id,
             StepRunChange(
@@ -224,6 +230,8 @@ class Controller(EnginePart):
     def cancel_run(self, run_id: str) -> WorkflowRun:
         """Cancel every step run not yet final (`USER_CANCELLED`), tell the workers running one
         to stop, and cancel the jobs and the run. A run already final is returned unchanged."""
+        if self._store.shared:
+            self._store.lock_run(run_id)  # the trace read next is then what it is
         trace = self._store.get_run_trace(run_id)
         if trace is None:
             raise RunNotFound(run_id)
@@ -339,6 +347,18 @@ class Controller(EnginePart):
             change = RunChange(status=RunStatus.FAILED, error=error, finished_at=now)
         self._store.update_workflow_run(run.id, change, from_statuses=OPEN_RUN)
         self._runs.forget(run.id)
+
+    def _lock_run_of(self, step_run_id: str) -> None:
+        """On a shared store, lock the run of a step run before changing the step run: daemons
+        take a run's locks in one order (the run first), so they cannot deadlock on it. The run
+        is known from the assignment, or read (a result from a worker that reconnected)."""
+        if not self._store.shared:
+            return
+        held = self._pool.assignment(step_run_id)
+        if held is not None:
+            self._runs.get(held.run_id)
+        elif (step := self._store.get_step_run(step_run_id)) is not None:
+            self._runs.get(step.workflow_run_id)
 
     def _given_back(self, worker_id: str, step_run_id: str) -> ResultOutcome | None:
         """A refusal if `worker_id` handed this step run back when it began draining (it said

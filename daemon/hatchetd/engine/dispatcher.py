@@ -22,6 +22,7 @@ from hatchetd.engine.effects import SendAssign
 from hatchetd.engine.parts import EnginePart, Shared
 from hatchetd.engine.pool import Assignment
 from hatchetd.engine.ready_queue import ReadyStep
+from hatchetd.store import RunBusy
 from hatchetd.templating import TemplateError, render_value
 
 RenderFailed = Callable[[ReadyStep, str], None]
@@ -45,14 +46,22 @@ class Dispatcher(EnginePart):
     def dispatch(self) -> int:
         """Assign every waiting step run some worker can take now; return how many were."""
         assigned = 0
+        busy: list[ReadyStep] = []
         while (match := next_match(self._ready, self._pool)) is not None:
             step, worker = match
             self._ready.take(step)
-            assigned += self._assign(step, worker.id)
+            try:
+                assigned += self._assign(step, worker.id)
+            except RunBusy:
+                busy.append(step)
+        for step in reversed(busy):  # another daemon is at its run: the next dispatch retries
+            self._ready.push_front(step)
         return assigned
 
     def _assign(self, step: ReadyStep, worker_id: str) -> int:
-        run = self._runs.get(step.run_id)
+        # Never waits for another daemon's lock on the run: two daemons dispatching the same
+        # waiting steps in different orders would deadlock.
+        run = self._runs.get(step.run_id, wait=False)
         if run is None:  # the run ended meanwhile; its step runs are final too
             return 0
         job = run.jobs[step.job_run_id]

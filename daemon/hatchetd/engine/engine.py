@@ -14,39 +14,43 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from hatchetd.contracts.enums import StepRunStatus, WorkerStatus
+from hatchetd.contracts.enums import CancelReason, StepRunStatus, WorkerStatus
 from hatchetd.contracts.events import Event
+from hatchetd.contracts.ids import new_id
 from hatchetd.contracts.payload_paths import PathValue
-from hatchetd.contracts.runs import WorkflowRun
-from hatchetd.contracts.workers import Worker
+from hatchetd.contracts.runs import StepRun, WorkflowRun
+from hatchetd.contracts.worker_protocol import Cancel
+from hatchetd.contracts.workers import CONNECTED, Worker
 from hatchetd.contracts.workflows import WorkflowVersion
 from hatchetd.engine.catalog import Catalog
 from hatchetd.engine.clock import Clock
-from hatchetd.engine.controller import Controller, ResultOutcome
+from hatchetd.engine.controller import HELD, Controller, ResultOutcome
 from hatchetd.engine.cron import CronTicker
 from hatchetd.engine.dispatcher import Dispatcher
-from hatchetd.engine.effects import Effect, Outbox
+from hatchetd.engine.effects import Effect, Outbox, SendCancel
 from hatchetd.engine.ingest import Ingest, Push, PushOutcome
 from hatchetd.engine.parts import Shared
-from hatchetd.engine.pool import WorkerPool
+from hatchetd.engine.pool import Assignment, WorkerPool
 from hatchetd.engine.ready_queue import ReadyQueue, ReadyStep
 from hatchetd.engine.rebase import rebase_deadlines
 from hatchetd.engine.replay import replay_events
 from hatchetd.engine.retries import Retries
 from hatchetd.engine.run_state import DEFAULT_CAPACITY, RunStates
 from hatchetd.engine.timeouts import Timeouts
-from hatchetd.engine.workers import (
-    CONNECTED,
-    DEFAULT_HEARTBEAT_INTERVAL,
-    LEASE_HEARTBEATS,
-    Workers,
-)
+from hatchetd.engine.workers import DEFAULT_HEARTBEAT_INTERVAL, LEASE_HEARTBEATS, Workers
 from hatchetd.store import Store
+from hatchetd.store.protocol import Written
 
 log = logging.getLogger("hatchetd.engine")
+
+SWEEP_INTERVAL = timedelta(seconds=1)
+"""How often the leader sweeps the store for lost workers, and a daemon on a shared store looks
+for work other daemons made ready."""
+POLL_LIMIT = 256
+"""Step runs read per action at each look at a shared store: the oldest come first."""
 
 
 class Engine:
@@ -65,14 +69,19 @@ class Engine:
         heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
         lease: float | None = None,
         cached_runs: int = DEFAULT_CAPACITY,
+        replica_id: str | None = None,
     ) -> None:
         """`environ` is what `$NAME` in workflow files reads (default: `os.environ`).
         `lease` (default three heartbeat intervals) is how long a worker may be silent before
-        it is lost. `cached_runs` bounds how many runs in flight are kept in memory."""
+        it is lost. `cached_runs` bounds how many runs in flight are kept in memory.
+        `replica_id` is this daemon's identity in the store (new by default): the workers it
+        registers are recorded as connected to it."""
         if heartbeat_interval <= 0:
             raise ValueError(f"heartbeat_interval must be more than zero, not {heartbeat_interval}")
         self._store = store
         self._clock = clock
+        self.replica_id = replica_id or new_id()
+        """This daemon's identity in the store."""
         self._heartbeat_interval = heartbeat_interval
         self._outbox = Outbox()
         self._catalog = Catalog(store)
@@ -94,8 +103,11 @@ class Engine:
             self._pool,
             self._controller,
             lease=LEASE_HEARTBEATS * heartbeat_interval if lease is None else lease,
+            replica_id=self.replica_id,
         )
         self._assigning = True
+        self._next_sweep = clock.now()
+        self._next_poll = clock.now()
 
     # -- the runtime's side ---------------------------------------------------------------------
 
@@ -113,27 +125,36 @@ class Engine:
         """Rebuild the engine's memory from the store and drop the effects not yet drained
         (their batch was rolled back).
 
-        Workers connected to this engine stay in the pool if the store still has them ACTIVE
-        or DRAINING (and drain again if it has them DRAINING);
-        workers of an earlier process are not restored (they reconnect with new identities),
-        but the step runs they hold get one lease from now for their results to come back.
-        Deadlines (timeouts, retry backoffs) need no rebuilding: they are in the store.
-        Every PENDING_ASSIGNMENT step run is queued again, oldest first.
+        This daemon's connected workers stay in the pool if the store still has them ACTIVE or
+        DRAINING (and drain again if it has them DRAINING), with the step runs they hold.
+        Workers of other daemons and of this daemon's earlier processes are left to the sweep
+        (`Workers.sweep`): their step runs wait for their results until their heartbeats have
+        been silent for a lease. Deadlines (timeouts, retry backoffs) need no rebuilding: they
+        are in the store. Every PENDING_ASSIGNMENT step run is queued again, oldest first (on a
+        shared store, those for the actions of this daemon's workers).
         """
         self._outbox.clear()
         self._catalog.reload_active()
         self._crons.resync(self._catalog.scheduled)
         self._runs.clear()
-        connected = self._store.list_workers(statuses=CONNECTED)
-        active = {w.id: w.last_heartbeat_at for w in connected}
-        held = self._store.list_step_runs(statuses=(StepRunStatus.ASSIGNED, StepRunStatus.RUNNING))
-        self._pool.rebuild(active, held, self._clock.now())
-        for worker in connected:  # as the store has it: a rolled-back `draining` never was
+        mine = [
+            w
+            for w in self._store.list_workers(statuses=CONNECTED)
+            if w.replica_id == self.replica_id
+        ]
+        held = [
+            step
+            for step in self._store.list_step_runs(
+                statuses=(StepRunStatus.ASSIGNED, StepRunStatus.RUNNING)
+            )
+            if step.worker_id in self._pool.connected or step.worker_id in self._pool.absent
+        ]
+        self._pool.rebuild({w.id for w in mine}, held)
+        for worker in mine:  # as the store has it: a rolled-back `draining` never was
             if (pooled := self._pool.connected.get(worker.id)) is not None:
                 pooled.draining = worker.status is WorkerStatus.DRAINING
         self._ready.clear()
-        for step in self._store.list_step_runs(statuses=(StepRunStatus.PENDING_ASSIGNMENT,)):
-            self._ready.push(ReadyStep.of(step))
+        self._refill_ready(limit=None)
         log.info(
             "resynced: %d active workflows, %d step runs held by workers, %d waiting",
             len(self._catalog.active),
@@ -144,13 +165,19 @@ class Engine:
     def recover(self, down_at: datetime, up_at: datetime) -> int:
         """Come back from an outage that began at `down_at` (the daemon or its database was
         down) and ended at `up_at`: re-base every open deadline so the outage does not count
-        against it (`rebase.py`), rebuild memory from the store, and count the workers still
-        connected as heard from now (their heartbeats could not be recorded meanwhile).
-        Returns how many deadlines moved."""
+        against it (`rebase.py`), give every connected worker's last heartbeat the same
+        extension (they could not be heard meanwhile), rebuild memory from the store, and count
+        this daemon's connected workers as heard from now. Returns how many deadlines moved."""
         moved = rebase_deadlines(self._store, down_at, up_at)
+        if up_at > down_at:
+            for stored in self._store.list_workers(statuses=CONNECTED):
+                self._store.record_heartbeat(
+                    stored.id, stored.last_heartbeat_at + (up_at - down_at)
+                )
         self.resync()
-        for worker in self._pool.connected.values():
-            self._pool.heard(worker.id, up_at)
+        for pooled in self._pool.connected.values():
+            self._pool.heard(pooled.id, up_at)
+            self._store.record_heartbeat(pooled.id, up_at)
         if moved:
             log.info("re-based %d deadlines after an outage of %s", moved, up_at - down_at)
         return moved
@@ -181,13 +208,83 @@ class Engine:
             return 0
         return self._dispatcher.dispatch()
 
-    def tick(self) -> None:
-        """The periodic work: the liveness check, the deadlines passed, the cron schedules due,
-        then a dispatch."""
-        self.check_liveness()
-        self.check_timeouts()
-        self.fire_due_crons()
+    def tick(self, *, leader: bool = True) -> None:
+        """The periodic work: the liveness check of this daemon's workers; if this daemon
+        leads, the store-wide sweep (once a second), the deadlines passed and the cron
+        schedules due; on a shared store, a look at the store for work other daemons made
+        ready (once a second: the safety net for a missed notification); then a dispatch."""
+        now = self._clock.now()
+        self._workers.check()
+        if leader:
+            if now >= self._next_sweep:
+                self._next_sweep = now + SWEEP_INTERVAL
+                self._workers.sweep()
+            self.check_timeouts()
+            self.fire_due_crons()
+        if self._store.shared and now >= self._next_poll:
+            self._next_poll = now + SWEEP_INTERVAL
+            self.poll_store()
         self.dispatch()
+
+    def poll_store(self) -> None:
+        """On a shared store: queue the step runs waiting for this daemon's workers' actions,
+        and let go of the step runs its workers hold that another daemon has ended (cancelled
+        by a timeout or a user), telling the workers to stop."""
+        self._refill_ready(limit=POLL_LIMIT)
+        held = {
+            a.step_run_id: a
+            for w in self._pool.connected.values()
+            for a in self._pool.assignments_of(w.id)
+        }
+        if held:
+            self._let_go(self._store.list_step_runs(ids=list(held)), held)
+
+    def heard_from_others(self, records: Sequence[Written]) -> None:
+        """What other daemons on a shared store committed: step runs they made ready for an
+        action this daemon's workers have are queued here too (the first to claim one gets
+        it), step runs they ended that a worker here holds are let go (the worker told to
+        stop), runs they ended are forgotten."""
+        actions = self._pool.actions()
+        steps: dict[str, StepRun] = {}
+        for record in records:
+            if isinstance(record, StepRun):
+                steps[record.id] = record
+            elif isinstance(record, WorkflowRun) and record.status.is_final:
+                self._runs.forget(record.id)
+        held: dict[str, Assignment] = {}
+        for step in steps.values():
+            if step.status is StepRunStatus.PENDING_ASSIGNMENT and step.action in actions:
+                self._ready.add(ReadyStep.of(step))
+            elif (assignment := self._pool.assignment(step.id)) is not None:
+                held[step.id] = assignment
+        if held:
+            self._let_go([steps[i] for i in held], held)
+
+    def _let_go(self, steps: Sequence[StepRun], held: Mapping[str, Assignment]) -> None:
+        for step in steps:
+            assignment = held[step.id]
+            if step.attempt == assignment.attempt and step.status in HELD:
+                continue
+            self._pool.release(step.id)
+            if step.status is StepRunStatus.CANCELLED and step.attempt == assignment.attempt:
+                reason = step.cancel_reason or CancelReason.USER_CANCELLED
+                message = Cancel(step_run_id=step.id, attempt=step.attempt, reason=reason)
+                self._outbox.emit(SendCancel(assignment.worker_id, message))
+
+    def _refill_ready(self, limit: int | None) -> None:
+        """Queue the PENDING_ASSIGNMENT step runs from the store (all of them on a store this
+        daemon has to itself; on a shared one, the oldest for each action of its workers)."""
+        if not self._store.shared:
+            for step in self._store.list_step_runs(statuses=(StepRunStatus.PENDING_ASSIGNMENT,)):
+                self._ready.add(ReadyStep.of(step))
+            return
+        actions = self._pool.actions()
+        self._ready.keep_only(actions)
+        for action in sorted(actions):
+            for step in self._store.list_step_runs(
+                statuses=(StepRunStatus.PENDING_ASSIGNMENT,), action=action, limit=limit
+            ):
+                self._ready.add(ReadyStep.of(step))
 
     def check_timeouts(self) -> int:
         """Act on the deadlines that have passed: step, schedule and job timeouts, and retries
@@ -229,6 +326,8 @@ class Engine:
     def worker_connected(self, name: str, actions: Sequence[str], slots: int) -> Worker:
         """Register a worker connection (a new id each time) and give it waiting work."""
         worker = self._workers.connected(name, actions, slots)
+        if self._store.shared:  # work other daemons queued for its actions
+            self._refill_ready(limit=POLL_LIMIT)
         self.dispatch()
         return worker
 
@@ -249,9 +348,10 @@ class Engine:
         return self._workers.heartbeat(worker_id)
 
     def check_liveness(self) -> list[str]:
-        """Mark silent workers LOST and cancel the step runs silent workers hold; return the
-        ids of the workers marked LOST."""
-        return self._workers.check()
+        """Mark silent workers LOST and cancel the step runs silent workers hold — this
+        daemon's (from memory) and, store-wide, every other's (`Workers.sweep`); return the ids
+        of the workers marked LOST."""
+        return self._workers.check() + self._workers.sweep()
 
     # -- step runs ------------------------------------------------------------------------------
 

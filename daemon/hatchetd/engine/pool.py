@@ -7,7 +7,7 @@ the lease runs out (`workers.py`). The dispatcher asks the pool for the best wor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,6 +33,19 @@ class Assignment:
     """Draining workers that held this attempt before and gave it back: a `started` or a result
     from one of them is refused (forgotten at a resync: the SDK never sends one anyway)."""
 
+    @classmethod
+    def of(cls, step: StepRun) -> Assignment:
+        """The assignment a stored step run records (its timeout yet to be looked up)."""
+        return cls(
+            step.id,
+            step.workflow_run_id,
+            step.job_run_id,
+            step.step_index,
+            step.attempt,
+            step.worker_id or "",
+            None,
+        )
+
 
 @dataclass
 class PoolWorker:
@@ -55,15 +68,13 @@ class PoolWorker:
 
 @dataclass
 class AbsentWorker:
-    """A worker that is not connected but still holds step runs on the books, or that the store
-    still calls ACTIVE from before a restart. Its step runs wait for it (it may reconnect and
-    re-send their results) until it has been silent for a lease."""
+    """A worker of this daemon that is not connected but still holds step runs on the books.
+    Its step runs wait for it (it may reconnect and re-send their results) until it has been
+    silent for a lease."""
 
     id: str
     last_heard: datetime
     running: set[str] = field(default_factory=set)
-    active_in_store: bool = False
-    """True for a worker of an earlier daemon process: the lease check marks it LOST."""
 
 
 class WorkerPool:
@@ -111,6 +122,10 @@ class WorkerPool:
             worker.draining = True
         return worker
 
+    def actions(self) -> set[str]:
+        """The actions some connected worker that is not draining has."""
+        return {a for w in self.connected.values() if not w.draining for a in w.actions}
+
     def holders_of(self, action: str) -> list[PoolWorker]:
         """The connected workers with `action`, in registration order (`assignment_rule.py`
         picks among them)."""
@@ -150,49 +165,29 @@ class WorkerPool:
         running = holder.running if holder is not None else set()
         return [self._assignments[s] for s in sorted(running) if s in self._assignments]
 
-    def rebuild(
-        self,
-        active_in_store: Mapping[str, datetime],
-        held: Iterable[StepRun],
-        now: datetime,
-    ) -> None:
-        """Make the books match the store: `active_in_store` maps the ACTIVE workers to their
-        last heartbeat, `held` is every ASSIGNED or RUNNING step run.
+    def rebuild(self, connected_in_store: Collection[str], held: Iterable[StepRun]) -> None:
+        """Make the books match the store: `connected_in_store` are the ids of this daemon's
+        workers the store has ACTIVE or DRAINING, `held` every ASSIGNED or RUNNING step run
+        those workers and this daemon's absent ones hold.
 
-        Connected workers the store no longer calls ACTIVE leave (their registration was rolled
-        back). Workers of an earlier process are absent, and get a lease from `now` to come back:
-        the daemon was down, not they.
+        Connected workers the store no longer has connected leave (their registration was
+        rolled back, or another daemon declared them lost). Workers of other daemons, and of
+        this daemon's earlier processes, are not in the books at all: the store-wide sweep
+        (`Workers.sweep`) looks after them.
         """
-        for worker_id in [w for w in self.connected if w not in active_in_store]:
+        for worker_id in [w for w in self.connected if w not in connected_in_store]:
             self.leave(worker_id)
         for worker in self.connected.values():
             worker.running = set()
         for absent in self.absent.values():
             absent.running = set()
-        for worker_id, heartbeat in active_in_store.items():
-            if worker_id not in self.connected and worker_id not in self.absent:
-                self.absent[worker_id] = AbsentWorker(
-                    worker_id, max(heartbeat, now), active_in_store=True
-                )
         self._assignments = {}
         for step in held:
             worker_id = step.worker_id or ""
             if worker_id not in self.connected and worker_id not in self.absent:
-                self.absent[worker_id] = AbsentWorker(worker_id, now)
-            self.assign(
-                Assignment(
-                    step.id,
-                    step.workflow_run_id,
-                    step.job_run_id,
-                    step.step_index,
-                    step.attempt,
-                    worker_id,
-                    None,
-                )
-            )
-        for worker_id in [
-            w for w, a in self.absent.items() if not a.running and not a.active_in_store
-        ]:
+                continue
+            self.assign(Assignment.of(step))
+        for worker_id in [w for w, a in self.absent.items() if not a.running]:
             del self.absent[worker_id]
 
     def _holder_running(self, worker_id: str) -> set[str]:

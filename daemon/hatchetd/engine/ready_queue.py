@@ -70,6 +70,20 @@ class ReadyQueue:
         self._waiting[step.step_run_id] = seq
         self._by_action.setdefault(step.action, deque()).appendleft((seq, step))
 
+    def add(self, step: ReadyStep) -> None:
+        """A step run found waiting in the store (another daemon made it ready): queued unless
+        it already is, in which case it keeps its place."""
+        if step.step_run_id not in self._waiting:
+            self.push(step)
+
+    def keep_only(self, actions: set[str]) -> None:
+        """Forget the step runs waiting for any other action: on a shared store another
+        daemon's workers take them, and they are read again when a worker with the action
+        connects here."""
+        for action in [a for a in self._by_action if a not in actions]:
+            for _, step in self._by_action.pop(action):
+                self._waiting.pop(step.step_run_id, None)
+
     def discard(self, step_run_id: str) -> None:
         """A waiting step run no longer waits (it was cancelled or failed)."""
         self._waiting.pop(step_run_id, None)

@@ -89,6 +89,8 @@ class RunState:
     event: EventInfo | None
     jobs: dict[str, JobState]
     """By job run id, in the order of the workflow's jobs."""
+    version: int = 0
+    """The run row's version this state reflects (on a shared store: `RunStates.get`)."""
 
     @property
     def finished(self) -> bool:
@@ -142,16 +144,39 @@ class RunStates:
         }
         self._put(RunState(new.run.id, workflow, event, jobs))
 
-    def get(self, run_id: str) -> RunState | None:
+    def get(self, run_id: str, *, wait: bool = True) -> RunState | None:
         """The run's state, from the store if it is not in memory; None if there is no such run
-        or it has already ended."""
+        or it has already ended.
+
+        On a shared store (several daemons) this also locks the run for the rest of the
+        transaction, and reads it again if another daemon changed it since this one last did:
+        the version the lock returns is one more than the remembered one only if nobody else
+        has touched the run in between. `wait=False` raises `RunBusy` rather than wait for
+        another daemon's lock on it.
+        """
         state = self._runs.get(run_id)
+        if self._store.shared:
+            return self._locked(run_id, state, wait)
         if state is not None:
             self._runs.move_to_end(run_id)
             return state
         state = self._load(run_id)
         if state is not None:
             self._put(state)
+        return state
+
+    def _locked(self, run_id: str, state: RunState | None, wait: bool) -> RunState | None:
+        version = self._store.lock_run(run_id, wait=wait)
+        if version is None:  # ended, by this daemon or another
+            self._runs.pop(run_id, None)
+            return None
+        if state is None or state.version not in (version, version - 1):
+            # Read after the lock: every change another daemon committed to the run is seen.
+            state = self._load(run_id)
+            if state is None:
+                return None
+        state.version = version
+        self._put(state)
         return state
 
     def _load(self, run_id: str) -> RunState | None:

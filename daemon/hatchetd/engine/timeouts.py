@@ -25,6 +25,7 @@ from hatchetd.contracts.duration import format_duration
 from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus
 from hatchetd.contracts.runs import StepRun, StepRunChange
 from hatchetd.contracts.worker_protocol import Cancel
+from hatchetd.contracts.workers import CONNECTED
 from hatchetd.engine.controller import HELD, Controller
 from hatchetd.engine.effects import SendCancel
 from hatchetd.engine.parts import EnginePart, Shared
@@ -74,12 +75,20 @@ class Timeouts(EnginePart):
         return len(due)
 
     def _worker_connected(self, step: StepRun) -> bool:
-        """Whether the worker holding `step` is connected. While it is not — it disconnected,
-        or it belongs to the daemon process before a restart — the lease decides, not the
-        deadline: the worker may come back within it and re-send a result it computed in
-        time; if it does not, the step is retried or fails with `WORKER_LOST`."""
+        """Whether the worker holding `step` is connected, here or to another live daemon.
+        While it is not — it disconnected, or its daemon died or restarted — the lease
+        decides, not the deadline: the worker may come back within it and re-send a result it
+        computed in time; if it does not, the step is retried or fails with `WORKER_LOST`."""
         held = self._pool.assignment(step.id)
-        return held is None or held.worker_id in self._pool.connected
+        if held is not None:
+            return held.worker_id in self._pool.connected
+        # Not this daemon's: read whether its worker and that worker's daemon are alive (a
+        # read only for a step past its deadline).
+        worker = self._store.get_worker(step.worker_id) if step.worker_id else None
+        if worker is None or worker.status not in CONNECTED or worker.replica_id is None:
+            return False
+        replica = self._store.get_replica(worker.replica_id)
+        return replica is not None and replica.alive_at(self._clock.now())
 
     def _step_timed_out(self, job: JobState, step: StepRun) -> None:
         """ASSIGNED or RUNNING past its execution deadline: CANCELLED `TIMED_OUT`, the worker

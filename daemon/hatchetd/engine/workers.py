@@ -11,7 +11,11 @@ A worker that is shutting down says so first (DRAINING): it stays connected to f
 started, is given nothing more, and what it was given but had not started goes back to the
 queue at once instead of waiting out a lease.
 
-Last-heard times live in memory, so the check that runs on every tick reads nothing.
+Last-heard times live in memory, so the check that runs on every tick reads nothing. That check
+covers this daemon's own workers. The workers of other daemons on a shared database, and of this
+daemon's earlier processes, are covered by the sweep (`Workers.sweep`), which reads the
+heartbeats the store records: the leader runs it, and it declares a worker lost only when its
+own heartbeats stopped — never because another daemon restarted.
 """
 
 from __future__ import annotations
@@ -22,18 +26,16 @@ from datetime import timedelta
 from hatchetd.contracts.enums import WorkerStatus
 from hatchetd.contracts.ids import new_id
 from hatchetd.contracts.runs import StepRun
-from hatchetd.contracts.workers import Worker
+from hatchetd.contracts.workers import CONNECTED, Worker
 from hatchetd.engine.clock import Clock
 from hatchetd.engine.controller import Controller
-from hatchetd.engine.pool import PoolWorker, WorkerPool
+from hatchetd.engine.pool import Assignment, PoolWorker, WorkerPool
 from hatchetd.store import Store
 
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
 """Seconds between the heartbeats a worker is asked to send."""
 LEASE_HEARTBEATS = 3
 """A worker is lost after this many heartbeat intervals without a word."""
-CONNECTED = (WorkerStatus.ACTIVE, WorkerStatus.DRAINING)
-"""The stored statuses of a worker whose socket is open."""
 
 
 class Workers:
@@ -47,6 +49,7 @@ class Workers:
         controller: Controller,
         *,
         lease: float,
+        replica_id: str,
     ) -> None:
         if lease <= 0:
             raise ValueError(f"the lease must be more than zero seconds, not {lease}")
@@ -55,6 +58,7 @@ class Workers:
         self._pool = pool
         self._controller = controller
         self._lease = timedelta(seconds=lease)
+        self._replica_id = replica_id
 
     @property
     def lease(self) -> timedelta:
@@ -72,6 +76,7 @@ class Workers:
             status=WorkerStatus.ACTIVE,
             registered_at=now,
             last_heartbeat_at=now,
+            replica_id=self._replica_id,
         )
         self._store.save_worker(worker)
         self._pool.add(_pool_worker(worker))
@@ -101,7 +106,11 @@ class Workers:
         now = self._clock.now()
         if not self._pool.heard(worker_id, now):
             return False
-        self._store.record_heartbeat(worker_id, now)
+        if not self._store.record_heartbeat(worker_id, now):
+            # The store no longer has it connected: another daemon declared it lost while this
+            # one could not record its heartbeats. It must register again.
+            self._pool.leave(worker_id)
+            return False
         return True
 
     def check(self) -> list[str]:
@@ -116,13 +125,25 @@ class Workers:
             self._store.set_worker_status(worker.id, WorkerStatus.LOST, from_statuses=CONNECTED)
             lost.append(worker.id)
         for absent in [a for a in self._pool.absent.values() if a.last_heard < cutoff]:
-            if absent.active_in_store:
-                # A worker of an earlier daemon process that never came back.
-                self._store.set_worker_status(absent.id, WorkerStatus.LOST, from_statuses=CONNECTED)
-                lost.append(absent.id)
             for held in self._pool.assignments_of(absent.id):
                 self._controller.worker_lost(held)
             del self._pool.absent[absent.id]
+        return lost
+
+    def sweep(self) -> list[str]:
+        """The store-wide check, for the workers that are not this daemon's: mark LOST every
+        worker the store has connected whose recorded heartbeats stopped a lease ago, and
+        cancel the step runs such workers hold (`WORKER_LOST`, retried if the step has
+        retries left). Returns the ids of the workers marked LOST."""
+        cutoff = self._clock.now() - self._lease
+        lost: list[str] = []
+        for worker in self._store.list_workers(statuses=CONNECTED):
+            if worker.replica_id == self._replica_id or worker.last_heartbeat_at >= cutoff:
+                continue
+            if self._store.set_worker_status(worker.id, WorkerStatus.LOST, from_statuses=CONNECTED):
+                lost.append(worker.id)
+        for step in self._store.list_silent_holds(cutoff, self._replica_id):
+            self._controller.worker_lost(Assignment.of(step))
         return lost
 
 

@@ -25,10 +25,10 @@ IDLE_RENEWAL = 10.0
 class Lease:
     """The replica row of this process and when to renew it. Used on the engine thread only."""
 
-    def __init__(self, store: Store, started_at: datetime) -> None:
+    def __init__(self, store: Store, started_at: datetime, replica_id: str | None = None) -> None:
         self._store = store
         self.replica = Replica(
-            id=new_id(),
+            id=replica_id or new_id(),
             host=socket.gethostname(),
             pid=os.getpid(),
             started_at=started_at,
@@ -49,6 +49,15 @@ class Lease:
         self._store.register_replica(self.replica)
         self._renewed = time.monotonic()
         return max((r.renewed_at for r in previous), default=None)
+
+    def others_heard_after(self, since: datetime) -> datetime | None:
+        """The last renewal of another daemon after `since`, if any: on a shared database the
+        store was served then, whatever this daemon's outage."""
+        latest = max(
+            (r.renewed_at for r in self._store.list_replicas() if r.id != self.id),
+            default=None,
+        )
+        return latest if latest is not None and latest > since else None
 
     def renew(self, now: datetime, *, commands: bool, open_work: bool) -> None:
         """Inside a batch: renew if it carries commands (its `seq` marks the commit) or the

@@ -30,12 +30,13 @@ from hatchetd.contracts.events import Event
 from hatchetd.contracts.runs import StepRun
 from hatchetd.engine import Clock, Engine, SendAssign
 from hatchetd.engine.errors import EngineError
+from hatchetd.runtime import signals
 from hatchetd.runtime.delivery import ChangeSink, Command, Delivery, EffectSink
 from hatchetd.runtime.faults import Faults
 from hatchetd.runtime.lease import Lease
 from hatchetd.runtime.outage import Outage
 from hatchetd.store import Store
-from hatchetd.store.errors import StoreTrouble
+from hatchetd.store.errors import StoreConflict, StoreTrouble
 from hatchetd.store.protocol import Written
 
 T = TypeVar("T")
@@ -45,6 +46,8 @@ _RESULTS = frozenset({StepRunStatus.SUCCEEDED, StepRunStatus.FAILED})
 
 
 _STOP = object()
+CONFLICT_TRIES = 3
+"""Times a batch is run when it keeps losing deadlocks to other daemons."""
 
 
 class Runtime:
@@ -70,7 +73,11 @@ class Runtime:
         self._thread: threading.Thread | None = None
         self._delivery = Delivery()
         self._written: list[Written] = []
-        self._lease = Lease(store, clock.now())
+        self._lease = Lease(store, clock.now(), engine.replica_id)
+        self._leadership = store.leadership()
+        self.leading = False
+        """Whether this daemon ran the store-wide chores at its last tick (`sql_leader.py`)."""
+        self._stop_listening: Callable[[], None] = lambda: None
         self.outage = Outage(clock)
         """Whether the database is in trouble now, since when, and what to tell callers."""
         self.held = 0
@@ -97,6 +104,7 @@ class Runtime:
         self._delivery.attach(asyncio.get_running_loop(), sink, changes)
         self._thread = threading.Thread(target=self._run, name="hatchetd-engine", daemon=True)
         self._thread.start()
+        self._stop_listening = self._store.listen(self._heard)
 
     async def stop(self, timeout: float | None = None) -> bool:
         """Finish the commands already queued, mark this replica stopped and end the thread;
@@ -208,6 +216,8 @@ class Runtime:
             self._engine.recover(last_heard, self._clock.now())
 
     def _close(self) -> None:
+        self._stop_listening()
+        self._leadership.close()
         self.outage.fail_deferred(self._delivery.fail)
         if self.outage.trouble is None:
             try:
@@ -216,10 +226,21 @@ class Runtime:
             except StoreTrouble as exc:
                 log.warning("could not mark this replica stopped: %s", exc)
 
+    def _heard(self, payload: str | None) -> None:
+        """On the listener's thread: another daemon committed (`signals.py`), or something may
+        have been missed (None)."""
+        if payload is None:
+            self.post(lambda engine: engine.poll_store())
+            return
+        records = signals.decode(payload, self.replica_id, self._store)
+        if records:
+            self._delivery.send([], [], records)
+            self.post(lambda engine: engine.heard_from_others(records))
+
     def _note_written(self, record: Written) -> None:
         if threading.current_thread() is not self._thread:
             return
-        if self._delivery.changes is not None:
+        if self._delivery.changes is not None or self._store.shared:
             self._written.append(record)
         if isinstance(record, Event):
             self._faults.reached("after_event_insert")
@@ -227,7 +248,7 @@ class Runtime:
     def _execute(self, commands: list[Command], *, tick: bool) -> None:
         committed: list[Written] = []
         try:
-            self._batch(commands, tick=tick, written=committed)
+            self._batch_again_on_conflict(commands, tick=tick, written=committed)
         except StoreTrouble as exc:
             self._troubled(commands, exc)
             return
@@ -240,7 +261,7 @@ class Runtime:
                 return
             for command in commands:
                 try:
-                    self._batch([command], tick=False, written=committed)
+                    self._batch_again_on_conflict([command], tick=False, written=committed)
                 except StoreTrouble as exc:
                     self._troubled([command], exc)
                     return
@@ -249,6 +270,21 @@ class Runtime:
                     if not self._resync():
                         return
         self._committed(commands, committed)
+
+    def _batch_again_on_conflict(
+        self, commands: list[Command], *, tick: bool, written: list[Written]
+    ) -> None:
+        """`_batch`, run again (after a resync) when it lost a deadlock to another daemon on
+        the same database: that is nobody's bug, and the second try usually passes."""
+        for attempt in range(1, CONFLICT_TRIES + 1):
+            try:
+                self._batch(commands, tick=tick, written=written)
+                return
+            except StoreConflict as exc:
+                if attempt == CONFLICT_TRIES:
+                    raise
+                log.info("a batch collided with another daemon's (%s); running it again", exc)
+                self._engine.resync()
 
     def _batch(self, commands: list[Command], *, tick: bool, written: list[Written]) -> None:
         # What a rolled-back batch wrote never happened: only a commit hands records on.
@@ -262,12 +298,16 @@ class Runtime:
                     # of the batch stands.
                     command.outcome = (False, exc)
             if tick:
-                self._engine.tick()
+                self.leading = self._leadership.try_lead()
+                self._engine.tick(leader=self.leading)
             else:
                 self._engine.dispatch()
             open_work = self._engine.open_work
             self._lease.renew(self._clock.now(), commands=bool(commands), open_work=open_work)
             self.outage.committing(self._lease.seq if commands else None)
+            if self._store.shared and self._written:
+                # Heard by the other daemons when (and only if) this batch commits.
+                self._store.notify(signals.encode(self.replica_id, self._written))
         self.outage.committed()
         self.commits += 1
         written.extend(self._written)
@@ -339,8 +379,11 @@ class Runtime:
                     self._register()
                 else:
                     up_at = self._clock.now()
+                    down_at = self.outage.down_at or up_at
+                    # Time another daemon served the store meanwhile was not an outage.
+                    down_at = self._lease.others_heard_after(down_at) or down_at
                     self._lease.renew(up_at, commands=False, open_work=True)
-                    self._engine.recover(self.outage.down_at or up_at, up_at)
+                    self._engine.recover(down_at, up_at)
         except StoreTrouble as exc:
             self.outage.still(exc)
             self._engine.drain_effects()

@@ -8,6 +8,8 @@ from __future__ import annotations
 from hatchetd.store.errors import (
     CronTickTaken,
     IdempotencyKeyTaken,
+    RunBusy,
+    StoreConflict,
     StoreError,
     StoreFull,
     StoreLocked,
@@ -21,7 +23,9 @@ from hatchetd.store.sql import open_store
 __all__ = [
     "CronTickTaken",
     "IdempotencyKeyTaken",
+    "RunBusy",
     "Store",
+    "StoreConflict",
     "StoreError",
     "StoreFull",
     "StoreLocked",

@@ -40,6 +40,20 @@ class StoreFull(StoreTrouble):
     status = 507
 
 
+class StoreConflict(StoreError):
+    """Another daemon on the same database was changing the same rows at the same moment (a
+    deadlock or a serialization failure): the transaction was rolled back and can be run again
+    at once."""
+
+
+class RunBusy(StoreError):
+    """Another daemon's transaction holds the run's lock right now (`lock_run(wait=False)`)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} is locked by another daemon right now")
+        self.run_id = run_id
+
+
 class IdempotencyKeyTaken(StoreError):
     """An event with this idempotency key already exists."""
 

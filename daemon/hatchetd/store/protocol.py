@@ -34,6 +34,19 @@ Written = Event | WorkflowRun | JobRun | StepRun | Worker | Workflow
 """A record as a write left it: what `Store.observe` callbacks receive."""
 
 
+class Leadership(Protocol):
+    """Whether this daemon leads now."""
+
+    def try_lead(self) -> bool:
+        """Take or keep the leadership; True while this daemon has it. Never raises: a
+        database that cannot be reached means not leading."""
+        ...
+
+    def close(self) -> None:
+        """Give the leadership up."""
+        ...
+
+
 class Store(Protocol):
     """Durable state of the daemon: events, workflow versions, runs and workers."""
 
@@ -176,6 +189,7 @@ class Store(Protocol):
         self,
         *,
         statuses: Collection[StepRunStatus] = (),
+        ids: Collection[str] | None = None,
         job_run_id: str | None = None,
         worker_id: str | None = None,
         action: str | None = None,
@@ -267,6 +281,40 @@ class Store(Protocol):
 
     def list_replicas(self) -> list[Replica]:
         """Every replica that has served this store, most recently renewed first."""
+        ...
+
+    # -- several daemons on one database ---------------------------------------------------------
+
+    @property
+    def shared(self) -> bool:
+        """Whether other daemons may serve this database at the same time (PostgreSQL)."""
+        ...
+
+    def lock_run(self, run_id: str, *, wait: bool = True) -> int | None:
+        """Lock a run that is not final for the rest of the transaction and return its version,
+        bumped once per transaction; None if there is no such run or it is final. Taken before
+        any other row of the run is changed, so that daemons lock in one order. With
+        `wait=False`, `RunBusy` instead of waiting for another daemon's lock."""
+        ...
+
+    def notify(self, payloads: Sequence[str]) -> None:
+        """Tell the other daemons on this database; inside a batch they hear it at its commit,
+        in commit order. Each payload fits 7,900 bytes. Nothing when the store is not shared."""
+        ...
+
+    def listen(self, on_payload: Callable[[str | None], None]) -> Callable[[], None]:
+        """Call `on_payload` on a thread of its own with what other daemons `notify`, and with
+        None whenever something may have been missed; returns the function that stops it."""
+        ...
+
+    def leadership(self) -> Leadership:
+        """Who runs the store-wide chores: an advisory lock on PostgreSQL, always this daemon
+        on SQLite."""
+        ...
+
+    def list_silent_holds(self, cutoff: datetime, replica_id: str) -> list[StepRun]:
+        """Step runs held by workers not connected to `replica_id` whose last recorded
+        heartbeat is before `cutoff`."""
         ...
 
 

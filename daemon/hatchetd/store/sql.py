@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from hatchetd.store.errors import StoreTrouble
 from hatchetd.store.migrations import MIGRATIONS, Migration, migrate
 from hatchetd.store.protocol import Store
+from hatchetd.store.sql_cluster import ClusterSql
 from hatchetd.store.sql_connect import make_engine, parse_url, unavailable
 from hatchetd.store.sql_events import EventsSql
 from hatchetd.store.sql_replicas import ReplicasSql
@@ -20,7 +21,7 @@ from hatchetd.store.sql_workers import WorkersSql
 from hatchetd.store.sql_workflows import WorkflowsSql
 
 
-class SqlStore(EventsSql, WorkflowsSql, RunsSql, StepRunsSql, WorkersSql, ReplicasSql):
+class SqlStore(EventsSql, WorkflowsSql, RunsSql, StepRunsSql, WorkersSql, ReplicasSql, ClusterSql):
     """The store on a SQL database through SQLAlchemy Core.
 
     Split along the domain's nouns into one part per module; they share the engine and the

@@ -175,3 +175,30 @@ def write_transaction(engine: Engine, lock: threading.RLock | None) -> Iterator[
         conn.execution_options(**{_WRITE: True})
         with conn.begin():
             yield conn
+
+
+def dedicated_connection(engine: Engine) -> Any:
+    """A psycopg connection of its own, in autocommit, with the engine's settings (keepalives,
+    timeouts, `search_path`): for a LISTEN or a session lock, which must outlive any pooled
+    checkout. PostgreSQL only."""
+    import psycopg
+
+    args, params = engine.dialect.create_connect_args(engine.url)
+    for key, value in _PG_CONNECT_ARGS.items():
+        params.setdefault(key, value)
+    try:
+        return psycopg.connect(*args, **params, autocommit=True)
+    except psycopg.Error as exc:
+        trouble = sql_trouble.classify(exc)
+        raise (trouble or exc) from exc
+
+
+def channel(schema: str) -> str:
+    """The NOTIFY channel and advisory-lock key of the daemons serving `schema`: daemons on
+    other schemas of the same database are other deployments and hear nothing of these."""
+    return f"hatchet:{schema}"
+
+
+def schema_of(conn: Any) -> str:
+    """The schema a dedicated connection works in."""
+    return str(conn.execute("SELECT current_schema()").fetchone()[0])

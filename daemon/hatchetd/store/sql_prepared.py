@@ -104,6 +104,9 @@ class Prepared:
                     cursor.close()
             # Straight on the cursor, the engine's `handle_error` hook is skipped: translate
             # here what it would have, and drop a connection that died.
+            clash = sql_trouble.conflict(exc)
+            if clash is not None:
+                raise clash from exc
             trouble = sql_trouble.classify(exc)
             if trouble is not None:
                 if isinstance(trouble, StoreUnavailable):

@@ -73,6 +73,7 @@ class StepRunsSql(SqlBase):
         self,
         *,
         statuses: Collection[StepRunStatus] = (),
+        ids: Collection[str] | None = None,
         job_run_id: str | None = None,
         worker_id: str | None = None,
         action: str | None = None,
@@ -87,6 +88,8 @@ class StepRunsSql(SqlBase):
         where: list[ColumnElement[bool]] = []
         if statuses:
             where.append(step_runs.c.status.in_(list(statuses)))
+        if ids is not None:
+            where.append(step_runs.c.id.in_(list(ids)))
         if job_run_id is not None:
             where.append(step_runs.c.job_run_id == job_run_id)
         if worker_id is not None:

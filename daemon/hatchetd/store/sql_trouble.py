@@ -20,7 +20,13 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext
 
-from hatchetd.store.errors import StoreFull, StoreLocked, StoreTrouble, StoreUnavailable
+from hatchetd.store.errors import (
+    StoreConflict,
+    StoreFull,
+    StoreLocked,
+    StoreTrouble,
+    StoreUnavailable,
+)
 
 # SQLite's primary result codes (the low byte of an extended code), from sqlite3.h.
 _SQLITE_BUSY = 5
@@ -39,8 +45,22 @@ _PG_RESOURCES_CLASS = "53"
 _PG_DISK_FULL = "53100"
 _PG_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "57P05", "58030"})
 """Admin or crash shutdown, cannot connect now, idle session timeout, I/O error."""
-_PG_LOCKED = frozenset({"55P03", "40P01", "40001"})
-"""Lock not available, deadlock, serialization failure: another writer was in the way."""
+_PG_LOCKED = frozenset({"55P03"})
+"""Lock not available: another writer was in the way."""
+_PG_CONFLICT = frozenset({"40P01", "40001"})
+"""Deadlock, serialization failure: two transactions in each other's way; one was rolled back
+and may simply run again (`StoreConflict`, not trouble)."""
+
+
+def conflict(exc: BaseException) -> StoreConflict | None:
+    """A `StoreConflict` if the driver error is a deadlock or serialization failure."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return None
+    if isinstance(exc, psycopg.Error) and exc.sqlstate in _PG_CONFLICT:
+        return StoreConflict(f"another daemon changed the same rows: {describe(exc)}")
+    return None
 
 
 def classify(exc: BaseException) -> StoreTrouble | None:
@@ -63,6 +83,9 @@ def install(engine: Engine) -> None:
 
 
 def _translate(context: ExceptionContext) -> None:
+    clash = conflict(context.original_exception)
+    if clash is not None:
+        raise clash
     trouble = classify(context.original_exception)
     if trouble is not None:
         if isinstance(trouble, StoreUnavailable):

@@ -16,7 +16,15 @@ from hatchetd.store.sql_prepared import Prepared
 from hatchetd.store.tables import workers
 
 WORKER_COLUMNS = tuple(workers.c)
-_REPLACED = ("name", "actions", "slots", "status", "registered_at", "last_heartbeat_at")
+_REPLACED = (
+    "name",
+    "actions",
+    "slots",
+    "status",
+    "registered_at",
+    "last_heartbeat_at",
+    "replica_id",
+)
 
 
 def _upsert(insert: Any) -> Any:
@@ -52,6 +60,7 @@ class WorkersSql(SqlBase):
             "status": worker.status,
             "registered_at": worker.registered_at,
             "last_heartbeat_at": worker.last_heartbeat_at,
+            "replica_id": worker.replica_id,
         }
         with self._writing() as conn:
             conn.execute(_SAVE[self._dialect], row)
