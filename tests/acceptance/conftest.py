@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from process_fixtures import daemon, database_url, folder, workers
+from process_fixtures import daemon, database_url, folder, postgres_url, workers
 
-__all__ = ["daemon", "database_url", "folder", "workers"]
+__all__ = ["daemon", "database_url", "folder", "postgres_url", "workers"]
