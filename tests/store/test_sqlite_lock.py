@@ -1,7 +1,7 @@
 """One daemon per SQLite file: the daemon's exclusive open refuses a second (issue 11).
 
-`open_store(url, exclusive=True)` is how hatchetd opens its store; every other opener (the CLI,
-the tests) opens without it and is never refused.
+`open_store(url, exclusive=True)` is how hatchetd opens its store; every other opener (the tests,
+the tools) opens without it and is never refused.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def test_other_paths_to_the_same_file_are_refused_too(
 
 def test_stores_opened_without_exclusive_are_never_refused(db: Path, opened: OpenStore) -> None:
     url = f"sqlite:///{db}"
-    readers = [opened(url), opened(url)]  # the CLI or a test, before the daemon starts
+    readers = [opened(url), opened(url)]  # tests or tools, before the daemon starts
 
     daemon = opened(url, exclusive=True)  # they do not hold the file
     reader = opened(url)  # and the daemon does not keep them out

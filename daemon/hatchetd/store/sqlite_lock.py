@@ -3,8 +3,8 @@
 A SQLite file serves one daemon (design §7); only PostgreSQL is meant to be shared by several.
 A second daemon on the file would otherwise start without a word and run its ticker and
 dispatcher over the same runs as the first. So the daemon opens the file with
-`hold_sqlite_file`, and a second one is refused at start. Only the daemon takes the lock: the
-CLI and the tests open stores freely.
+`hold_sqlite_file`, and a second one is refused at start. Only the daemon takes the lock: tests
+and tools that open stores beside it are never refused.
 
 `flock`, not POSIX record locks (`lockf`): a record lock belongs to the process, so a second
 open in the same process would be granted it, and closing any descriptor of the file would drop
