@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     prepare_state_dir(settings.state_dir)
     try:
-        store = open_store(settings.database_url)
+        store = open_store(settings.database_url, exclusive=True)
     except StoreError as exc:
         print(f"hatchetd: {exc}", file=sys.stderr)
         return EXIT_ERROR

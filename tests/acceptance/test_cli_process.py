@@ -100,7 +100,9 @@ def test_errors_are_one_line_and_an_exit_code(daemon: Daemon, tmp_path: Path) ->
     assert no_file.returncode == 6
     assert "Traceback" not in no_file.stderr
 
-    stopped = start_daemon(daemon.folder)
+    # A daemon that was there and stopped; on a folder of its own, since `daemon` holds this
+    # folder's SQLite file.
+    stopped = start_daemon(tmp_path / "gone" / ".hatchet")
     address = stopped.address
     assert stop(stopped.process) == 0
     away = subprocess.run(

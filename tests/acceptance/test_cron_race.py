@@ -1,5 +1,8 @@
 """Two daemons on one database race for the same cron tick: one run, made by the store's unique
-key on (workflow, tick), not by timing (design §3)."""
+key on (workflow, tick), not by timing (design §3).
+
+PostgreSQL only: a SQLite file serves one daemon and refuses a second (test_daemon_process.py).
+"""
 
 from __future__ import annotations
 
@@ -29,14 +32,12 @@ EVERY_MINUTE = textwrap.dedent(
 
 @pytest.mark.long(30)
 def test_racing_tickers_make_one_run_per_tick(
-    tmp_path: Path, database_url: str | None, workers: Workers
+    tmp_path: Path, postgres_url: str, workers: Workers
 ) -> None:
     folder = tmp_path / "project" / ".hatchet"
     folder.mkdir(parents=True)
     (folder / "minutely.yaml").write_text(EVERY_MINUTE)
-    # Both daemons share the database (the first one's default SQLite file, or PostgreSQL).
-    url = database_url or f"sqlite:///{tmp_path / 'shared.db'}"
-    daemons = [start_daemon(folder, database_url=url) for _ in range(2)]
+    daemons = [start_daemon(folder, database_url=postgres_url) for _ in range(2)]
     try:
         for d in daemons:
             wait_until_loaded(d, "minutely")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -87,6 +88,42 @@ def test_a_database_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> No
     assert "cannot open the database" in done.stderr
     assert "secret" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_second_daemon_on_a_sqlite_file_is_refused_until_the_first_dies(
+    tmp_path: Path, folder: Path
+) -> None:
+    first = start_daemon(folder)
+    state = folder.parent / ".hatchetd"
+    address_file = (state / "daemon.json").read_text()
+    try:
+        refusals = [
+            # The usual mistake: hatchetd started twice on one project, so on its default file.
+            run_hatchetd("--dir", str(folder), "--port", "0"),
+            # Another project naming the same file.
+            run_hatchetd(
+                "--dir", str(tmp_path / "other" / ".hatchet"), "--port", "0",
+                "--db", f"sqlite:///{state / 'hatchet.db'}",
+            ),
+        ]  # fmt: skip
+        for done in refusals:
+            assert done.returncode == 1
+            assert "Traceback" not in done.stderr
+            assert [line for line in done.stderr.splitlines() if line.startswith("hatchetd")] == [
+                f"hatchetd: the SQLite database {state / 'hatchet.db'} is in use by another "
+                f"hatchetd (pid {first.process.pid} on host {socket.gethostname()}); SQLite serves "
+                "one daemon at a time — stop that one, use another --db, or use PostgreSQL to "
+                "run several"
+            ]
+        assert (state / "daemon.json").read_text() == address_file  # still the first's
+        assert first.get("/readyz") == {"status": "ready"}
+
+        first.process.send_signal(signal.SIGKILL)  # no close, no goodbye: the lock dies with it
+        first.process.wait()
+    finally:
+        stop(first.process)  # reaps it and closes its pipe
+    again = start_daemon(folder)
+    assert stop(again.process) == 0
 
 
 def test_a_token_guards_every_route_but_the_probes(folder: Path) -> None:

@@ -27,6 +27,21 @@ class StoreUnavailable(StoreTrouble):
     """The database cannot be opened or reached."""
 
 
+class StoreInUse(StoreUnavailable):
+    """The SQLite database is in use by another hatchetd; SQLite serves one daemon at a time."""
+
+    def __init__(self, database: str, *, pid: int | None = None, host: str | None = None) -> None:
+        holder = f" (pid {pid} on host {host})" if pid is not None else ""
+        super().__init__(
+            f"the SQLite database {database} is in use by another hatchetd{holder}; SQLite serves "
+            "one daemon at a time — stop that one, use another --db, or use PostgreSQL to run "
+            "several"
+        )
+        self.database = database
+        self.pid = pid
+        self.host = host
+
+
 class StoreLocked(StoreTrouble):
     """The database stayed locked by another writer past the busy timeout."""
 

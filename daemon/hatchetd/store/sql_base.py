@@ -35,6 +35,7 @@ from hatchetd.contracts.paging import CURSOR_PATTERN
 from hatchetd.store.protocol import Written
 from hatchetd.store.sql_connect import sqlite_write_lock, write_transaction
 from hatchetd.store.sql_prepared import Prepared
+from hatchetd.store.sqlite_lock import SqliteLock
 
 R = TypeVar("R", bound=Mapping[Any, Any])
 
@@ -144,8 +145,9 @@ def guarded_select(
 class SqlBase:
     """The engine, the current transaction and the helpers the `SqlStore` parts build on."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, file_lock: SqliteLock | None = None) -> None:
         self._engine = engine
+        self._file_lock = file_lock
         self._dialect = engine.dialect.name
         self._write_lock = sqlite_write_lock(engine)
         # Per store and per thread/task: the connection of the transaction in progress, which
@@ -181,8 +183,11 @@ class SqlBase:
             yield
 
     def close(self) -> None:
-        """Release every connection."""
+        """Release every connection, then the SQLite file if this store held it."""
         self._engine.dispose()
+        # Last: the next daemon must not open the file while connections of this one remain.
+        if self._file_lock is not None:
+            self._file_lock.release()
 
     def free_space(self) -> int | None:
         """Bytes free on the disk of a SQLite file; None for PostgreSQL, whose disk the
