@@ -45,6 +45,8 @@ def status(
             ("replica", _replica(current.replica_id, current.leader, current.replicas)),
         ]:
             data(f"{style(f'{label}:'.ljust(13), bold=True)}{value}")
+        for line in current.folder_drift:
+            data(f"{style('drift:'.ljust(13), bold=True)}{line}")
 
     emit(output, to_json(current), [current.address], table)
 

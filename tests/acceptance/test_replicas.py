@@ -279,3 +279,27 @@ def test_a_change_stream_on_one_replica_follows_a_run_on_another(
         assert [c["status"] for c in mine][-1] == "SUCCEEDED"
         assert mine[0]["status"] in ("PENDING", "RUNNING")
         assert mine[-1]["record"]["finished_at"] is not None
+
+
+def test_an_edit_on_one_replica_is_what_every_replica_runs(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    with cluster_on(tmp_path, postgres_url) as cluster:
+        cluster.files["edited"] = _workflow_text("edited", seconds=0)
+        a, b = cluster.start(2)
+        cluster.worker(b, "on-b")
+        before = push(b, "edited:go", {})["run_ids"][0]
+
+        write_workflow(a.folder, "edited", _workflow_text("edited", seconds=0.1))
+
+        def new_version() -> str | None:
+            current: str = a.get("/api/v1/workflows/edited")["version_id"]
+            old = b.wait_for_run(before)["run"]["workflow_version_id"]
+            return current if current != old else None
+
+        current = wait_for(new_version, what="A to load the edit")
+        after = push(b, "edited:go", {})["run_ids"][0]  # B's own file is the old one
+        assert b.wait_for_run(after)["run"]["workflow_version_id"] == current
+        drift = wait_for(lambda: b.get("/api/v1/status")["folder_drift"], what="B's report")
+        assert drift[0].startswith("edited: the file here is version")
+        assert a.get("/api/v1/status")["folder_drift"] == []

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from fastapi import FastAPI
 
@@ -61,7 +62,12 @@ def create_app(
             settings=settings,
             store=the_store,
             runtime=runtime,
-            registry=Registry(settings.folder, the_store, the_clock.now),
+            registry=Registry(
+                settings.folder,
+                the_store,
+                the_clock.now,
+                alone=lambda: _alone(the_store, engine.replica_id, the_clock.now()),
+            ),
             sessions=WorkerSessions(),
             started_at=the_clock.now(),
         )
@@ -122,6 +128,11 @@ async def _reload_after_outages(services: Services, stop: asyncio.Event) -> None
             await reload_folder(services)
 
 
+def _alone(store: Store, replica_id: str, now: datetime) -> bool:
+    """Whether no other daemon serves the store now."""
+    return not any(r.alive_at(now) for r in store.list_replicas() if r.id != replica_id)
+
+
 def _time_left(services: Services) -> float:
     """How long the engine thread may take to stop: what is left of the drain timeout."""
     if services.stop_by is None:
@@ -157,4 +168,7 @@ async def reload_folder(services: Services) -> ReloadOutcome | None:
             log.warning("%s", error)
     if outcome.new_versions:
         log.info("loaded %s", ", ".join(outcome.new_versions))
+    if services.store.shared:
+        for line in await asyncio.to_thread(registry.drift):
+            log.warning("this folder differs from what the store runs: %s", line)
     return outcome

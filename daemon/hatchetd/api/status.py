@@ -34,4 +34,5 @@ def status(services: ServicesDep) -> DaemonStatus:
         replica_id=services.runtime.replica_id,
         leader=services.runtime.leading,
         replicas=max(1, len(alive)),
+        folder_drift=services.registry.drift() if services.store.shared else [],
     )

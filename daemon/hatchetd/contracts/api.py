@@ -231,6 +231,9 @@ class DaemonStatus(_Body):
     always on SQLite; on PostgreSQL one of the daemons sharing the database at a time."""
     replicas: int = 1
     """Daemons serving the store now, this one included (renewed their lease lately)."""
+    folder_drift: list[str] = []
+    """How this daemon's workflow folder differs from what the store has active: another daemon
+    sharing the store loaded other files. Empty when they agree."""
 
 
 class WorkflowDetail(_Body):

@@ -24,7 +24,7 @@ from hatchetd.contracts.payload_paths import PathValue
 from hatchetd.contracts.runs import StepRun, WorkflowRun
 from hatchetd.contracts.worker_protocol import Cancel
 from hatchetd.contracts.workers import CONNECTED, Worker
-from hatchetd.contracts.workflows import WorkflowVersion
+from hatchetd.contracts.workflows import Workflow, WorkflowVersion
 from hatchetd.engine.catalog import Catalog
 from hatchetd.engine.clock import Clock
 from hatchetd.engine.controller import HELD, Controller, ResultOutcome
@@ -243,7 +243,8 @@ class Engine:
         """What other daemons on a shared store committed: step runs they made ready for an
         action this daemon's workers have are queued here too (the first to claim one gets
         it), step runs they ended that a worker here holds are let go (the worker told to
-        stop), runs they ended are forgotten."""
+        stop), runs they ended are forgotten, and a workflow they changed is matched as they
+        left it."""
         actions = self._pool.actions()
         steps: dict[str, StepRun] = {}
         for record in records:
@@ -251,6 +252,10 @@ class Engine:
                 steps[record.id] = record
             elif isinstance(record, WorkflowRun) and record.status.is_final:
                 self._runs.forget(record.id)
+        if any(isinstance(record, Workflow) for record in records):
+            # Another daemon reloaded its folder: match events as the store says from now on.
+            self._catalog.reload_active()
+            self._crons.set_active(self._catalog.scheduled)
         held: dict[str, Assignment] = {}
         for step in steps.values():
             if step.status is StepRunStatus.PENDING_ASSIGNMENT and step.action in actions:
