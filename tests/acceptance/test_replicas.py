@@ -303,3 +303,26 @@ def test_an_edit_on_one_replica_is_what_every_replica_runs(
         drift = wait_for(lambda: b.get("/api/v1/status")["folder_drift"], what="B's report")
         assert drift[0].startswith("edited: the file here is version")
         assert a.get("/api/v1/status")["folder_drift"] == []
+
+
+def test_a_cancel_on_one_replica_stops_the_worker_on_another_and_frees_its_slot(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    with cluster_on(tmp_path, postgres_url) as cluster:
+        cluster.files["slow"] = _workflow_text("slow", seconds=30)
+        cluster.files["quick"] = _workflow_text("quick", seconds=0)
+        a, b = cluster.start(2)
+        on_b = cluster.worker(b, "on-b", slots=1)
+        slow = push(a, "slow:go", {})["run_ids"][0]
+        on_b.read_until("started")
+
+        cancelled = a.post(f"/api/v1/runs/{slow}/cancel", {})
+        assert cancelled.status_code == 200
+        assert cancelled.json()["run"]["status"] == "CANCELLED"
+        quick = push(a, "quick:go", {})["run_ids"][0]
+
+        # The only slot is free again well before the slow step would have ended.
+        done = a.wait_for_run(quick, timeout=10)
+        assert done["run"]["status"] == "SUCCEEDED"
+        (step,) = b.wait_for_run(slow)["jobs"][0]["step_runs"]
+        assert (step["status"], step["cancel_reason"]) == ("CANCELLED", "USER_CANCELLED")
