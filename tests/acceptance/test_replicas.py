@@ -27,7 +27,7 @@ from acceptance_support import (
     wait_until_loaded,
 )
 from history_checker import History, _check_run
-from reliability_support import WorkerProcess, start_worker, write_workflow
+from reliability_support import WorkerProcess, record_figures, start_worker, write_workflow
 from stream_reader import listening, take_until
 
 from hatchetd.store import open_store
@@ -181,6 +181,8 @@ def test_a_killed_replica_s_runs_finish_on_the_others_and_nothing_runs_twice(
         # 1 s on 4 slots at most, a few of them again.
         assert took < LEASE + 1 + 0.5 + 8, f"{took:.1f}s"
         statuses = Counter(run_of(a, r)["run"]["status"] for r in run_ids)
+        retried = sum(len(run_of(a, r)["jobs"][0]["step_runs"]) > 1 for r in run_ids)
+        record_figures("replica_killed", runs=len(run_ids), took_s=round(took, 2), retried=retried)
         assert statuses == {"SUCCEEDED": len(run_ids)}
         workers = {w["worker"]["name"]: w["worker"]["status"] for w in a.get("/api/v1/workers")}
         assert workers["on-b"] == "LOST"
@@ -217,7 +219,13 @@ def test_restarting_a_replica_does_not_disturb_another_s_worker(
         cluster.replicas.remove(a)
         (again,) = cluster.start(1)
 
+        restarted_at = time.monotonic()
         done = again.wait_for_run(run_id, timeout=4 * LEASE + 15)
+        record_figures(
+            "replica_restarted",
+            step_s=4 * LEASE,
+            after_restart_s=round(time.monotonic() - restarted_at, 2),
+        )
         assert done["run"]["status"] == "SUCCEEDED"
         attempts = done["jobs"][0]["step_runs"]
         assert [s["attempt"] for s in attempts] == [1]
@@ -247,7 +255,13 @@ def test_the_next_cron_tick_fires_once_after_the_leader_is_killed(
 
         first = wait_for(cron_runs, timeout=75, what="the first tick")[0]
         kill(leader.process)
+        killed_at = time.monotonic()
         first_tick = datetime.fromisoformat(first["cron_tick_at"])
+        wait_for(
+            lambda: any(r.get("/api/v1/status")["leader"] for r in followers),
+            what="a new leader",
+        )
+        took_over = time.monotonic() - killed_at
 
         def next_tick_ran() -> list[dict[str, Any]] | None:
             later = [
@@ -259,6 +273,9 @@ def test_the_next_cron_tick_fires_once_after_the_leader_is_killed(
         assert len({r["cron_tick_at"] for r in later}) == len(later) == 1
         new_leaders = [r for r in followers if r.get("/api/v1/status")["leader"]]
         assert len(new_leaders) == 1
+        record_figures(
+            "leader_killed", took_over_s=round(took_over, 2), runs_for_next_tick=len(later)
+        )
 
 
 def test_a_change_stream_on_one_replica_follows_a_run_on_another(
