@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlmodel
 from sqlalchemy import bindparam, insert, update
-from sqlmodel import col, select
 
 from hatchetd.contracts.replicas import Replica
 from hatchetd.store.sql_base import SqlBase, get_row, select_rows
@@ -55,7 +55,9 @@ class ReplicasSql(SqlBase):
 
     def list_replicas(self) -> list[Replica]:
         """Every replica that has served this store, most recently renewed first."""
-        stmt = select(ReplicaRow).order_by(col(ReplicaRow.renewed_at).desc(), col(ReplicaRow.id))
+        stmt = sqlmodel.select(ReplicaRow).order_by(
+            sqlmodel.col(ReplicaRow.renewed_at).desc(), sqlmodel.col(ReplicaRow.id)
+        )
         with self._reading() as conn:
             rows = select_rows(conn, stmt)
         return [Replica.model_validate(row, from_attributes=True) for row in rows]

@@ -6,13 +6,13 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, update
+import sqlmodel
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select
 
 from hatchetd.contracts.enums import WorkerStatus
 from hatchetd.contracts.workers import Worker
-from hatchetd.store.sql_base import SqlBase, get_row, select_rows
+from hatchetd.store.sql_base import SqlBase, select_rows
 from hatchetd.store.sql_prepared import Prepared
 from hatchetd.store.table_models import WorkerRow
 from hatchetd.store.tables import workers
@@ -29,6 +29,7 @@ def _upsert(insert: Any) -> Any:
 
 
 _SAVE = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
+_BY_ID = Prepared(select(*WORKER_COLUMNS).where(workers.c.id == bindparam("id")), WORKER_COLUMNS)
 _HEARTBEAT = Prepared(
     update(workers)
     .where(
@@ -61,16 +62,16 @@ class WorkersSql(SqlBase):
     def get_worker(self, worker_id: str) -> Worker | None:
         """One worker."""
         with self._reading() as conn:
-            row = get_row(conn, WorkerRow, worker_id)
-        return None if row is None else Worker.model_validate(row, from_attributes=True)
+            row = _BY_ID.first(conn, {"id": worker_id})
+        return None if row is None else Worker.model_validate(row)
 
     def list_workers(self, *, statuses: Collection[WorkerStatus] = ()) -> list[Worker]:
         """Workers in one of `statuses` (all, if empty), newest registration first."""
-        stmt = select(WorkerRow).order_by(
-            col(WorkerRow.registered_at).desc(), col(WorkerRow.id).desc()
+        stmt = sqlmodel.select(WorkerRow).order_by(
+            sqlmodel.col(WorkerRow.registered_at).desc(), sqlmodel.col(WorkerRow.id).desc()
         )
         if statuses:
-            stmt = stmt.where(col(WorkerRow.status).in_(list(statuses)))
+            stmt = stmt.where(sqlmodel.col(WorkerRow.status).in_(list(statuses)))
         with self._reading() as conn:
             rows = select_rows(conn, stmt)
         return [Worker.model_validate(row, from_attributes=True) for row in rows]
