@@ -15,7 +15,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMPLE = ROOT / "tests/fixtures/compat/upstream/simple--sample-workflow.yaml"
-HEAVY = ("sqlalchemy", "psycopg", "fastapi", "starlette", "uvicorn", "textual", "jinja2")
+HEAVY = (
+    "sqlalchemy",
+    "sqlmodel",
+    "psycopg",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "textual",
+    "jinja2",
+)
 
 PROBE = """
 import json, sys

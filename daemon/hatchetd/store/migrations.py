@@ -3,12 +3,12 @@
 A database made by an older hatchetd opens in a newer one: `migrate` applies the migrations it
 has not seen, each in its own transaction together with its row in `schema_migrations`, so a
 crash leaves the database at a version, never between two. Add a migration with
-`@migration(next_version, "what_it_does")` below the last one and change `tables.py` to match;
-never edit a migration that has shipped.
+`@migration(next_version, "what_it_does")` below the last one and change the table's class in
+`table_models.py` to match; never edit a migration that has shipped.
 
-Migration 1 spells out the first schema itself instead of calling `tables.metadata.create_all`:
-once a later migration alters a table, `tables.py` describes the result of both, and replaying
-it as migration 1 would make the later one fail.
+Migration 1 spells out the first schema itself instead of calling `metadata.create_all` on the
+table classes: once a later migration alters a table, its class describes the result of both,
+and replaying it as migration 1 would make the later one fail.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -30,14 +30,18 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlmodel import Session
+from sqlmodel.sql.expression import SelectOfScalar
 
 from hatchetd.contracts.paging import CURSOR_PATTERN
 from hatchetd.store.protocol import Written
 from hatchetd.store.sql_connect import sqlite_write_lock, write_transaction
 from hatchetd.store.sql_prepared import Prepared
 from hatchetd.store.sqlite_lock import SqliteLock
+from hatchetd.store.table_models import StoreRow
 
 R = TypeVar("R", bound=Mapping[Any, Any])
+RowT = TypeVar("RowT", bound=StoreRow)
 
 
 # -- paging ---------------------------------------------------------------------------------------
@@ -137,6 +141,31 @@ def guarded_select(
 ) -> Prepared:
     """The row `guarded_update` would change, for a change that sets nothing."""
     return Prepared(select(*returning).where(*_guard(table, statuses, by_attempt)), returning)
+
+
+# -- whole rows, as table classes ----------------------------------------------------------------
+
+
+def _session(conn: Connection) -> Session:
+    # The store owns the transaction: the session joins the connection's (the batch's, inside
+    # a batch) and leaves it as it found it; outside one it reads in a transaction of its own.
+    return Session(conn, join_transaction_mode="rollback_only", autoflush=False)
+
+
+def select_rows(conn: Connection, stmt: SelectOfScalar[RowT]) -> Sequence[RowT]:
+    """The table-class objects `select(SomeRow)…` returns, loaded by the ORM.
+
+    For the whole-row reads of the small tables (workers, replicas, workflows): the ORM costs
+    more per statement and per row than `Prepared`, which the per-run reads and updates use.
+    """
+    with _session(conn) as session:
+        return session.exec(stmt).all()
+
+
+def get_row(conn: Connection, row: type[RowT], key: str) -> RowT | None:
+    """The row of `row`'s table with primary key `key`, or None."""
+    with _session(conn) as session:
+        return session.get(row, key)
 
 
 # -- the shared base ------------------------------------------------------------------------------

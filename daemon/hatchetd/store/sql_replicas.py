@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+import sqlmodel
+from sqlalchemy import bindparam, insert, update
 
 from hatchetd.contracts.replicas import Replica
-from hatchetd.store.sql_base import SqlBase
+from hatchetd.store.sql_base import SqlBase, get_row, select_rows
 from hatchetd.store.sql_prepared import Prepared
+from hatchetd.store.table_models import ReplicaRow
 from hatchetd.store.tables import replicas
 
 _RENEW = Prepared(
@@ -19,7 +21,6 @@ _RENEW = Prepared(
         commit_seq=bindparam("seq", type_=replicas.c.commit_seq.type),
     )
 )
-_BY_ID = select(replicas).where(replicas.c.id == bindparam("id"))
 
 
 class ReplicasSql(SqlBase):
@@ -49,12 +50,14 @@ class ReplicasSql(SqlBase):
     def get_replica(self, replica_id: str) -> Replica | None:
         """One replica."""
         with self._reading() as conn:
-            row = conn.execute(_BY_ID, {"id": replica_id}).mappings().first()
-        return None if row is None else Replica.model_validate(dict(row))
+            row = get_row(conn, ReplicaRow, replica_id)
+        return None if row is None else Replica.model_validate(row, from_attributes=True)
 
     def list_replicas(self) -> list[Replica]:
         """Every replica that has served this store, most recently renewed first."""
-        stmt = select(replicas).order_by(replicas.c.renewed_at.desc(), replicas.c.id)
+        stmt = sqlmodel.select(ReplicaRow).order_by(
+            sqlmodel.col(ReplicaRow.renewed_at).desc(), sqlmodel.col(ReplicaRow.id)
+        )
         with self._reading() as conn:
-            rows = conn.execute(stmt).mappings().all()
-        return [Replica.model_validate(dict(row)) for row in rows]
+            rows = select_rows(conn, stmt)
+        return [Replica.model_validate(row, from_attributes=True) for row in rows]

@@ -6,13 +6,15 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+import sqlmodel
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hatchetd.contracts.enums import WorkerStatus
 from hatchetd.contracts.workers import Worker
-from hatchetd.store.sql_base import SqlBase
+from hatchetd.store.sql_base import SqlBase, select_rows
 from hatchetd.store.sql_prepared import Prepared
+from hatchetd.store.table_models import WorkerRow
 from hatchetd.store.tables import workers
 
 WORKER_COLUMNS = tuple(workers.c)
@@ -74,12 +76,14 @@ class WorkersSql(SqlBase):
 
     def list_workers(self, *, statuses: Collection[WorkerStatus] = ()) -> list[Worker]:
         """Workers in one of `statuses` (all, if empty), newest registration first."""
-        stmt = select(workers).order_by(workers.c.registered_at.desc(), workers.c.id.desc())
+        stmt = sqlmodel.select(WorkerRow).order_by(
+            sqlmodel.col(WorkerRow.registered_at).desc(), sqlmodel.col(WorkerRow.id).desc()
+        )
         if statuses:
-            stmt = stmt.where(workers.c.status.in_(list(statuses)))
+            stmt = stmt.where(sqlmodel.col(WorkerRow.status).in_(list(statuses)))
         with self._reading() as conn:
-            rows = conn.execute(stmt).mappings().all()
-        return [Worker.model_validate(dict(row)) for row in rows]
+            rows = select_rows(conn, stmt)
+        return [Worker.model_validate(row, from_attributes=True) for row in rows]
 
     def record_heartbeat(self, worker_id: str, at: datetime) -> bool:
         """Note that a connected (ACTIVE or DRAINING) worker was heard from; False if it is

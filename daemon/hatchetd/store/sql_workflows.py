@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlmodel
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hatchetd.contracts.workflows import Workflow, WorkflowVersion
-from hatchetd.store.sql_base import SqlBase
+from hatchetd.store.sql_base import SqlBase, get_row, select_rows
+from hatchetd.store.table_models import WorkflowRow, WorkflowVersionRow
 from hatchetd.store.tables import workflow_versions, workflows
 
 
@@ -29,14 +31,10 @@ def _upsert_workflow(insert: Any) -> Any:
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _INSERT_VERSION = {name: _insert_version_if_new(insert) for name, insert in _INSERTS.items()}
 _UPSERT_WORKFLOW = {name: _upsert_workflow(insert) for name, insert in _INSERTS.items()}
+# A version by id is read once per file on every reload and once per workflow by the API's
+# listing: Core, for which the ORM costs about twice as much per statement.
 _VERSION_BY_ID = select(workflow_versions).where(workflow_versions.c.id == bindparam("id"))
-_VERSIONS_OF = (
-    select(workflow_versions)
-    .where(workflow_versions.c.workflow_name == bindparam("name"))
-    .order_by(workflow_versions.c.created_at, workflow_versions.c.id)
-)
-_WORKFLOW_BY_NAME = select(workflows).where(workflows.c.name == bindparam("name"))
-_ALL_WORKFLOWS = select(workflows).order_by(workflows.c.name)
+_ALL_WORKFLOWS = sqlmodel.select(WorkflowRow).order_by(sqlmodel.col(WorkflowRow.name))
 
 
 class WorkflowsSql(SqlBase):
@@ -65,9 +63,16 @@ class WorkflowsSql(SqlBase):
 
     def list_workflow_versions(self, workflow_name: str) -> list[WorkflowVersion]:
         """Every version of a workflow, oldest first."""
+        stmt = (
+            sqlmodel.select(WorkflowVersionRow)
+            .where(sqlmodel.col(WorkflowVersionRow.workflow_name) == workflow_name)
+            .order_by(
+                sqlmodel.col(WorkflowVersionRow.created_at), sqlmodel.col(WorkflowVersionRow.id)
+            )
+        )
         with self._reading() as conn:
-            rows = conn.execute(_VERSIONS_OF, {"name": workflow_name}).mappings().all()
-        return [WorkflowVersion.model_validate(dict(row)) for row in rows]
+            rows = select_rows(conn, stmt)
+        return [WorkflowVersion.model_validate(row, from_attributes=True) for row in rows]
 
     def save_workflow(self, workflow: Workflow) -> None:
         """Create or replace the workflow of that name."""
@@ -85,11 +90,11 @@ class WorkflowsSql(SqlBase):
     def get_workflow(self, name: str) -> Workflow | None:
         """One workflow by name."""
         with self._reading() as conn:
-            row = conn.execute(_WORKFLOW_BY_NAME, {"name": name}).mappings().first()
-        return None if row is None else Workflow.model_validate(dict(row))
+            row = get_row(conn, WorkflowRow, name)
+        return None if row is None else Workflow.model_validate(row, from_attributes=True)
 
     def list_workflows(self) -> list[Workflow]:
         """Every workflow ever loaded, active or not, by name."""
         with self._reading() as conn:
-            rows = conn.execute(_ALL_WORKFLOWS).mappings().all()
-        return [Workflow.model_validate(dict(row)) for row in rows]
+            rows = select_rows(conn, _ALL_WORKFLOWS)
+        return [Workflow.model_validate(row, from_attributes=True) for row in rows]
