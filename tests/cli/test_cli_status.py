@@ -18,20 +18,35 @@ def test_status_json_is_the_api_shape(hatchet: Hatchet) -> None:
     assert sorted(status) == [
         "address",
         "folder",
+        "folder_drift",
+        "leader",
         "queue_depth",
+        "replica_id",
+        "replicas",
         "started_at",
         "store",
         "version",
         "workers",
     ]
     assert status["workers"] == 0
+    assert (status["leader"], status["replicas"], status["folder_drift"]) == (True, 1, [])
 
 
 def test_status_as_text(hatchet: Hatchet) -> None:
     result = hatchet("status")
     assert result.exit_code == 0
     labels = [line.split(":")[0] for line in result.stdout.splitlines()]
-    assert labels == ["address", "version", "store", "folder", "started", "workers", "queue depth"]
+    assert labels == [
+        "address",
+        "version",
+        "store",
+        "folder",
+        "started",
+        "workers",
+        "queue depth",
+        "replica",
+    ]
+    assert "(leader, alone on its store)" in result.stdout
 
 
 def test_workers_list_with_no_workers(hatchet: Hatchet) -> None:

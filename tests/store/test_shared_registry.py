@@ -135,3 +135,17 @@ def test_the_first_daemon_alone_on_the_store_makes_it_match_its_folder(
     outcome = alone.registry.reload()
 
     assert outcome.deactivated == ("greet",)
+
+
+def test_a_file_broken_then_deleted_here_deactivates_its_workflow(
+    shared: Store, tmp_path: Path
+) -> None:
+    a = Replica(tmp_path / "a", shared, alone=True)
+    a.write("greet", workflow("greet"))
+    a.registry.reload()
+    a.write("greet", workflow("greet", action="broken"))
+    assert a.registry.reload().kept == ("greet",)
+
+    (a.root / "greet.yaml").unlink()
+
+    assert a.registry.reload().deactivated == ("greet",)

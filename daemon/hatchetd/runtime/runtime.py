@@ -75,7 +75,7 @@ class Runtime:
         self._written: list[Written] = []
         self._lease = Lease(store, clock.now(), engine.replica_id)
         self._leadership = store.leadership()
-        self.leading = False
+        self.leading = not store.shared
         """Whether this daemon ran the store-wide chores at its last tick (`sql_leader.py`)."""
         self._stop_listening: Callable[[], None] = lambda: None
         self.outage = Outage(clock)

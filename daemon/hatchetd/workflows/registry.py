@@ -128,6 +128,10 @@ class Registry:
                     continue
                 if workflow.file in broken:
                     kept.append(workflow.name)
+                    # Its file is still here, only broken: a later deletion is this daemon's.
+                    mine[workflow.name] = (seen or {}).get(
+                        workflow.name, workflow.current_version_id
+                    )
                     continue
                 if not may_deactivate(workflow.name):
                     continue  # another daemon's: reported as drift, not undone
