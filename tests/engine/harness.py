@@ -234,11 +234,11 @@ class FakeWorker:
 
     def assignments(self) -> list[Assign]:
         """The assignments sent to this worker since it last looked."""
-        return [m for m in self._receive() if isinstance(m, Assign)]
+        return [m for m in self._receive(SendAssign) if isinstance(m, Assign)]
 
     def cancellations(self) -> list[Cancel]:
         """The cancellations sent to this worker since it last looked."""
-        return [m for m in self._receive() if isinstance(m, Cancel)]
+        return [m for m in self._receive(SendCancel) if isinstance(m, Cancel)]
 
     def started(self, assign: Assign) -> bool:
         """Report that it began a step run."""
@@ -287,12 +287,8 @@ class FakeWorker:
         """Close the socket."""
         self.daemon.call(lambda e: e.worker_disconnected(self.id))
 
-    def _receive(self) -> list[Assign | Cancel]:
-        mine = [
-            e
-            for e in self.daemon.outbox
-            if isinstance(e, SendAssign | SendCancel) and e.worker_id == self.id
-        ]
+    def _receive(self, kind: type[SendAssign | SendCancel]) -> list[Assign | Cancel]:
+        mine = [e for e in self.daemon.outbox if isinstance(e, kind) and e.worker_id == self.id]
         self.daemon.outbox[:] = [e for e in self.daemon.outbox if e not in mine]
         return [e.message for e in mine]
 
