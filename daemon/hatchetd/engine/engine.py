@@ -17,24 +17,24 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from hatchetd.contracts.enums import CancelReason, StepRunStatus, WorkerStatus
+from hatchetd.contracts.enums import StepRunStatus, WorkerStatus
 from hatchetd.contracts.events import Event
 from hatchetd.contracts.ids import new_id
 from hatchetd.contracts.payload_paths import PathValue
-from hatchetd.contracts.runs import StepRun, WorkflowRun
-from hatchetd.contracts.worker_protocol import Cancel
+from hatchetd.contracts.runs import WorkflowRun
 from hatchetd.contracts.workers import CONNECTED, Worker
-from hatchetd.contracts.workflows import Workflow, WorkflowVersion
+from hatchetd.contracts.workflows import WorkflowVersion
 from hatchetd.engine.catalog import Catalog
 from hatchetd.engine.clock import Clock
-from hatchetd.engine.controller import HELD, Controller, ResultOutcome
+from hatchetd.engine.controller import Controller, ResultOutcome
 from hatchetd.engine.cron import CronTicker
 from hatchetd.engine.dispatcher import Dispatcher
-from hatchetd.engine.effects import Effect, Outbox, SendCancel
+from hatchetd.engine.effects import Effect, Outbox
 from hatchetd.engine.ingest import Ingest, Push, PushOutcome
 from hatchetd.engine.parts import Shared
-from hatchetd.engine.pool import Assignment, WorkerPool
-from hatchetd.engine.ready_queue import ReadyQueue, ReadyStep
+from hatchetd.engine.peers import POLL_LIMIT, Peers
+from hatchetd.engine.pool import WorkerPool
+from hatchetd.engine.ready_queue import ReadyQueue
 from hatchetd.engine.rebase import rebase_deadlines
 from hatchetd.engine.replay import replay_events
 from hatchetd.engine.retries import Retries
@@ -49,8 +49,6 @@ log = logging.getLogger("hatchetd.engine")
 SWEEP_INTERVAL = timedelta(seconds=1)
 """How often the leader sweeps the store for lost workers, and a daemon on a shared store looks
 for work other daemons made ready."""
-POLL_LIMIT = 256
-"""Step runs read per action at each look at a shared store: the oldest come first."""
 
 
 class Engine:
@@ -95,6 +93,7 @@ class Engine:
         self._dispatcher = Dispatcher(
             shared, on_render_failed=self._controller.render_failed, environ=environ
         )
+        self._peers = Peers(shared)
         self._ingest = Ingest(store, clock, self._catalog, self._runs, self._ready)
         self._crons = CronTicker(store, clock, self._runs, self._ready)
         self._workers = Workers(
@@ -154,7 +153,7 @@ class Engine:
             if (pooled := self._pool.connected.get(worker.id)) is not None:
                 pooled.draining = worker.status is WorkerStatus.DRAINING
         self._ready.clear()
-        self._refill_ready(limit=None)
+        self._peers.refill_ready(limit=None)
         log.info(
             "resynced: %d active workflows, %d step runs held by workers, %d waiting",
             len(self._catalog.active),
@@ -228,68 +227,15 @@ class Engine:
 
     def poll_store(self) -> None:
         """On a shared store: queue the step runs waiting for this daemon's workers' actions,
-        and let go of the step runs its workers hold that another daemon has ended (cancelled
-        by a timeout or a user), telling the workers to stop."""
-        self._refill_ready(limit=POLL_LIMIT)
-        held = {
-            a.step_run_id: a
-            for w in self._pool.connected.values()
-            for a in self._pool.assignments_of(w.id)
-        }
-        if held:
-            self._let_go(self._store.list_step_runs(ids=list(held)), held)
+        and let go of the step runs its workers hold that another daemon ended (`peers.py`)."""
+        self._peers.poll_store()
 
     def heard_from_others(self, records: Sequence[Written]) -> None:
-        """What other daemons on a shared store committed: step runs they made ready for an
-        action this daemon's workers have are queued here too (the first to claim one gets
-        it), step runs they ended that a worker here holds are let go (the worker told to
-        stop), runs they ended are forgotten, and a workflow they changed is matched as they
-        left it."""
-        actions = self._pool.actions()
-        steps: dict[str, StepRun] = {}
-        for record in records:
-            if isinstance(record, StepRun):
-                steps[record.id] = record
-            elif isinstance(record, WorkflowRun) and record.status.is_final:
-                self._runs.forget(record.id)
-        if any(isinstance(record, Workflow) for record in records):
+        """What other daemons on a shared store committed (`Peers.heard`)."""
+        if self._peers.heard(records):
             # Another daemon reloaded its folder: match events as the store says from now on.
             self._catalog.reload_active()
             self._crons.set_active(self._catalog.scheduled)
-        held: dict[str, Assignment] = {}
-        for step in steps.values():
-            if step.status is StepRunStatus.PENDING_ASSIGNMENT and step.action in actions:
-                self._ready.add(ReadyStep.of(step))
-            elif (assignment := self._pool.assignment(step.id)) is not None:
-                held[step.id] = assignment
-        if held:
-            self._let_go([steps[i] for i in held], held)
-
-    def _let_go(self, steps: Sequence[StepRun], held: Mapping[str, Assignment]) -> None:
-        for step in steps:
-            assignment = held[step.id]
-            if step.attempt == assignment.attempt and step.status in HELD:
-                continue
-            self._pool.release(step.id)
-            if step.status is StepRunStatus.CANCELLED and step.attempt == assignment.attempt:
-                reason = step.cancel_reason or CancelReason.USER_CANCELLED
-                message = Cancel(step_run_id=step.id, attempt=step.attempt, reason=reason)
-                self._outbox.emit(SendCancel(assignment.worker_id, message))
-
-    def _refill_ready(self, limit: int | None) -> None:
-        """Queue the PENDING_ASSIGNMENT step runs from the store (all of them on a store this
-        daemon has to itself; on a shared one, the oldest for each action of its workers)."""
-        if not self._store.shared:
-            for step in self._store.list_step_runs(statuses=(StepRunStatus.PENDING_ASSIGNMENT,)):
-                self._ready.add(ReadyStep.of(step))
-            return
-        actions = self._pool.actions()
-        self._ready.keep_only(actions)
-        for action in sorted(actions):
-            for step in self._store.list_step_runs(
-                statuses=(StepRunStatus.PENDING_ASSIGNMENT,), action=action, limit=limit
-            ):
-                self._ready.add(ReadyStep.of(step))
 
     def check_timeouts(self) -> int:
         """Act on the deadlines that have passed: step, schedule and job timeouts, and retries
@@ -332,7 +278,7 @@ class Engine:
         """Register a worker connection (a new id each time) and give it waiting work."""
         worker = self._workers.connected(name, actions, slots)
         if self._store.shared:  # work other daemons queued for its actions
-            self._refill_ready(limit=POLL_LIMIT)
+            self._peers.refill_ready(limit=POLL_LIMIT)
         self.dispatch()
         return worker
 
