@@ -40,6 +40,78 @@ WORKFLOWS = {
 FINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 WARMUP_RUNS = 20
 
+Pushed = tuple[float, float, dict[str, Any]]
+"""A push: sent at, acknowledged at (`time.time()`), the event the daemon returned."""
+
+
+def client(address: str) -> httpx.Client:
+    return httpx.Client(base_url=address, timeout=30.0)
+
+
+def paced_pushes(
+    clients: Sequence[httpx.Client], key: str, count: int, per_second: float
+) -> list[Pushed]:
+    """Push `count` events one at a time, the i-th to `clients[i % len(clients)]` (a load
+    balancer's round robin; one client is one daemon)."""
+    pushed: list[Pushed] = []
+
+    def push(i: int) -> None:
+        sent = time.time()
+        response = clients[i % len(clients)].post(
+            "/api/v1/events", json={"key": key, "data": {"i": i}}
+        )
+        response.raise_for_status()
+        pushed.append((sent, time.time(), response.json()))
+
+    load.paced(count, per_second, push)
+    return pushed
+
+
+def bulk_senders(
+    addresses: Sequence[str], key: str, total: int, batch: int, pushers: int
+) -> list[Callable[[], None]]:
+    """`pushers` senders of `total` events in bulk requests of at most `batch`, the requests
+    dealt round-robin to the pushers and, in the same order, to `addresses`."""
+    senders: list[Callable[[], None]] = []
+    for first, sizes in enumerate(load.spread(total, batch, pushers)):
+        # The pusher's j-th request is the (first + j * pushers)-th dealt.
+        targets = [addresses[(first + j * pushers) % len(addresses)] for j in range(len(sizes))]
+        senders.append(partial(_send_bulk, key, list(zip(targets, sizes, strict=True))))
+    return senders
+
+
+def _send_bulk(key: str, requests: list[tuple[str, int]]) -> None:
+    clients = {address: client(address) for address in {a for a, _ in requests}}
+    try:
+        for address, size in requests:
+            events = [{"key": key, "data": {"i": i}} for i in range(size)]
+            response = clients[address].post("/api/v1/events/bulk", json={"events": events})
+            response.raise_for_status()
+    finally:
+        for each in clients.values():
+            each.close()
+
+
+def latency_figures(pushed: Sequence[Pushed], traces: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Push → step start (the worker's clock, and the daemon's trace), and push → acknowledged,
+    of one-step runs; `traces` are their `GET /api/v1/runs/{id}`, in push order."""
+    to_worker, to_trace, ack, failed = [], [], [], 0
+    for (sent, acked, event), trace in zip(pushed, traces, strict=True):
+        step = trace["jobs"][0]["step_runs"][0]
+        if step["status"] != "SUCCEEDED":
+            failed += 1
+            continue
+        to_worker.append(step["output"]["started"] - sent)
+        to_trace.append(load.epoch(step["started_at"]) - load.epoch(event["created_at"]))
+        ack.append(acked - sent)
+    return {
+        "samples": len(pushed),
+        "push_to_start": summary_ms(to_worker),
+        "push_to_start_trace": summary_ms(to_trace),
+        "push_ack": summary_ms(ack),
+        "failed": failed,
+    }
+
 
 class StoreView:
     """The daemon's SQLite file, opened read-only."""
@@ -87,7 +159,7 @@ class Hatchet:
         return {"worker_exit": self.worker.stop(), "hatchetd_exit": self.daemon.service.stop()}
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.address, timeout=30.0)
+        return client(self.address)
 
     def commits(self) -> int:
         return self.daemon.service.counters()["commits"]
@@ -106,24 +178,9 @@ class Hatchet:
 
     # -- figures ------------------------------------------------------------------------------
 
-    def paced_pushes(
-        self, client: httpx.Client, key: str, count: int, per_second: float
-    ) -> list[tuple[float, float, dict[str, Any]]]:
-        """Push `count` events one at a time; (sent at, acknowledged at, the event) for each."""
-        pushed: list[tuple[float, float, dict[str, Any]]] = []
-
-        def push(i: int) -> None:
-            sent = time.time()
-            response = client.post("/api/v1/events", json={"key": key, "data": {"i": i}})
-            response.raise_for_status()
-            pushed.append((sent, time.time(), response.json()))
-
-        load.paced(count, per_second, push)
-        return pushed
-
     def warm_up(self) -> None:
         with self.client() as client:
-            pushed = self.paced_pushes(client, ONE_KEY, WARMUP_RUNS, 200.0)
+            pushed = paced_pushes([client], ONE_KEY, WARMUP_RUNS, 200.0)
         self.wait_runs([event["run_ids"][0] for _, _, event in pushed], "the warm-up runs")
 
     def latency(self) -> dict[str, Any]:
@@ -131,27 +188,14 @@ class Hatchet:
         cfg = self.cfg
         c0 = self.commits()
         with self.client() as client:
-            pushed = self.paced_pushes(client, ONE_KEY, cfg.latency_samples, cfg.latency_rate)
+            pushed = paced_pushes([client], ONE_KEY, cfg.latency_samples, cfg.latency_rate)
             run_ids = [event["run_ids"][0] for _, _, event in pushed]
             self.wait_runs(run_ids, "the latency runs")
             commits = self.commits() - c0
             traces = [client.get(f"/api/v1/runs/{run_id}").json() for run_id in run_ids]
-        to_worker, to_trace, ack, failed = [], [], [], 0
-        for (sent, acked, event), trace in zip(pushed, traces, strict=True):
-            step = trace["jobs"][0]["step_runs"][0]
-            if step["status"] != "SUCCEEDED":
-                failed += 1
-                continue
-            to_worker.append(step["output"]["started"] - sent)
-            to_trace.append(load.epoch(step["started_at"]) - load.epoch(event["created_at"]))
-            ack.append(acked - sent)
         return {
-            "samples": cfg.latency_samples,
+            **latency_figures(pushed, traces),
             "pushes_per_s": cfg.latency_rate,
-            "push_to_start": summary_ms(to_worker),
-            "push_to_start_trace": summary_ms(to_trace),
-            "push_ack": summary_ms(ack),
-            "failed": failed,
             "commits_per_run": round(commits / cfg.latency_samples, 3),
         }
 
@@ -159,7 +203,7 @@ class Hatchet:
         """A three-step chain at low load: push → third step starts, push → run SUCCEEDED."""
         cfg = self.cfg
         with self.client() as client:
-            pushed = self.paced_pushes(client, CHAIN_KEY, cfg.chain_samples, cfg.chain_rate)
+            pushed = paced_pushes([client], CHAIN_KEY, cfg.chain_samples, cfg.chain_rate)
             run_ids = [event["run_ids"][0] for _, _, event in pushed]
             self.wait_runs(run_ids, "the chain runs")
             traces = [client.get(f"/api/v1/runs/{run_id}").json() for run_id in run_ids]
@@ -184,18 +228,7 @@ class Hatchet:
         cfg = self.cfg
         base = self.store.final()
         c0, (d0, w0) = self.commits(), self.cpu()
-
-        def pusher(sizes: list[int]) -> Callable[[], None]:
-            def send() -> None:
-                with self.client() as client:
-                    for size in sizes:
-                        events = [{"key": ONE_KEY, "data": {"i": i}} for i in range(size)]
-                        response = client.post("/api/v1/events/bulk", json={"events": events})
-                        response.raise_for_status()
-
-            return send
-
-        senders = [pusher(sizes) for sizes in load.spread(cfg.runs, cfg.push_batch, cfg.pushers)]
+        senders = bulk_senders([self.address], ONE_KEY, cfg.runs, cfg.push_batch, cfg.pushers)
         started = time.time()
         background = load.Background(senders)
         done_at = load.wait_until(

@@ -134,18 +134,25 @@ class Daemon:
     address: str
     folder: Path
     database: Path
+    """The SQLite file, when the daemon runs on its default store (unused on PostgreSQL)."""
 
 
-def start_hatchetd(directory: Path, workflows: Mapping[str, str]) -> Daemon:
-    """hatchetd (with the commit probe) on a free port, SQLite store as shipped: the default
-    `.hatchetd/hatchet.db` beside the watched folder, WAL, synchronous=FULL."""
+def start_hatchetd(
+    directory: Path, workflows: Mapping[str, str], *, db_url: str | None = None
+) -> Daemon:
+    """hatchetd (with the commit probe) on a free port, with its own copy of `workflows`.
+
+    Without `db_url` its store is the one shipped: the default `.hatchetd/hatchet.db` beside
+    the watched folder, WAL, synchronous=FULL. With one (`postgresql://…`) it is a replica on
+    that database."""
     folder = directory / "project" / ".hatchet"
     folder.mkdir(parents=True, exist_ok=True)
     for file_name, text in workflows.items():
         (folder / file_name).write_text(text)
+    db_args = ["--db", db_url] if db_url else []
     service = start(
         "hatchetd",
-        [PYTHON, "-m", "bench.hatchetd_probe", "--dir", str(folder), "--port", "0"],
+        [PYTHON, "-m", "bench.hatchetd_probe", "--dir", str(folder), "--port", "0", *db_args],
         directory,
         {"HATCHET_LOG_LEVEL": "WARNING"},
         stats=True,
@@ -173,21 +180,25 @@ def _ping(address: str) -> None:
         httpx.get(f"{address}/livez", timeout=2.0)
 
 
-def start_worker(daemon: Daemon, directory: Path, *, slots: int) -> Service:
-    """The benchmark's SDK worker (`bench.worker`), once the daemon lists it ACTIVE."""
-    service = start(
-        "worker",
-        [PYTHON, "-m", "bench.worker", "--address", daemon.address, "--slots", str(slots)],
-        directory,
-        {"HATCHET_LOG_LEVEL": "WARNING"},
-    )
+def start_worker(
+    daemon: Daemon,
+    directory: Path,
+    *,
+    slots: int,
+    name: str = "bench-worker",
+    starts: Path | None = None,
+) -> Service:
+    """The benchmark's SDK worker (`bench.worker`), once the daemon lists it ACTIVE. With
+    `starts`, the worker appends every run its action starts to that file."""
+    args = [PYTHON, "-m", "bench.worker", "--address", daemon.address, "--slots", str(slots)]
+    args += ["--name", name, *(["--starts", str(starts)] if starts else [])]
+    service = start(name, args, directory, {"HATCHET_LOG_LEVEL": "WARNING"})
 
     def registered() -> bool:
         service.check_alive()
         workers = httpx.get(f"{daemon.address}/api/v1/workers", timeout=5.0).json()
         return any(
-            w["worker"]["name"] == "bench-worker" and w["worker"]["status"] == "ACTIVE"
-            for w in workers
+            w["worker"]["name"] == name and w["worker"]["status"] == "ACTIVE" for w in workers
         )
 
     try:

@@ -10,7 +10,8 @@ TARGET_HELP_MS = 150.0
 TARGET_PUSH_MS = 250.0
 
 
-def _get(data: dict[str, Any], *path: str) -> Any:
+def lookup(data: dict[str, Any], *path: str) -> Any:
+    """`data[path[0]][path[1]]…`, or None where the path ends early (a figure not measured)."""
     for key in path:
         if not isinstance(data, dict) or key not in data:
             return None
@@ -20,10 +21,10 @@ def _get(data: dict[str, Any], *path: str) -> Any:
 
 def targets(report: dict[str, Any]) -> dict[str, Any]:
     """Each target of the issue: the figure, the goal, met or not."""
-    runs = _get(report, "hatchet", "throughput", "runs_per_s")
-    p50 = _get(report, "hatchet", "latency", "push_to_start", "p50_ms")
-    huey_runs = _get(report, "huey", "throughput", "runs_per_s")
-    huey_p50 = _get(report, "huey", "latency", "push_to_start", "p50_ms")
+    runs = lookup(report, "hatchet", "throughput", "runs_per_s")
+    p50 = lookup(report, "hatchet", "latency", "push_to_start", "p50_ms")
+    huey_runs = lookup(report, "huey", "throughput", "runs_per_s")
+    huey_p50 = lookup(report, "huey", "latency", "push_to_start", "p50_ms")
     found: dict[str, Any] = {
         "runs_per_s": {"value": runs, "goal": f">= {TARGET_RUNS_PER_S:g}"},
         "push_to_start_p50_ms": {"value": p50, "goal": f"< {TARGET_P50_MS:g}"},
@@ -38,8 +39,8 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
     }
     for key, met in checks.items():
         found[key]["met"] = met
-    help_ms = _get(report, "cli", "hatchet_help", "p50_ms")
-    push_ms = _get(report, "hatchet", "cli_push", "push", "p50_ms")
+    help_ms = lookup(report, "cli", "hatchet_help", "p50_ms")
+    push_ms = lookup(report, "hatchet", "cli_push", "push", "p50_ms")
     found["cli_help_ms"] = {
         "value": help_ms,
         "goal": f"< {TARGET_HELP_MS:g}",
@@ -50,7 +51,7 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
         "goal": f"< {TARGET_PUSH_MS:g}",
         "met": push_ms is not None and push_ms < TARGET_PUSH_MS,
     }
-    found["nproc"] = _get(report, "machine", "nproc")
+    found["nproc"] = lookup(report, "machine", "nproc")
     return found
 
 
@@ -64,7 +65,8 @@ def errors(report: Any, where: str = "") -> list[str]:
     return found
 
 
-def _num(value: Any, unit: str = "") -> str:
+def number(value: Any, unit: str = "") -> str:
+    """A figure for the table: thousands separated, one decimal from 10 up, "—" if missing."""
     if value is None:
         return "—"
     if isinstance(value, float):
@@ -74,10 +76,11 @@ def _num(value: Any, unit: str = "") -> str:
     return f"{text}{unit}"
 
 
-def _pct(summary: Any) -> str:
+def percentiles(summary: Any) -> str:
+    """ "p50 / p99 ms" of a `stats.summary_ms`."""
     if not isinstance(summary, dict) or not summary.get("n"):
         return "—"
-    return f"{_num(summary['p50_ms'])} / {_num(summary['p99_ms'])} ms"
+    return f"{number(summary['p50_ms'])} / {number(summary['p99_ms'])} ms"
 
 
 # (label, figure path in hatchet's results, in huey's, how to show it); None: no counterpart
@@ -165,8 +168,8 @@ _ROWS: list[tuple[str, tuple[str, ...], tuple[str, ...] | None, str]] = [
 def _cell(results: dict[str, Any], path: tuple[str, ...] | None, kind: str) -> str:
     if path is None:
         return "—"
-    value = _get(results, *path)
-    return _pct(value) if kind == "pct" else _num(value)
+    value = lookup(results, *path)
+    return percentiles(value) if kind == "pct" else number(value)
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -179,28 +182,28 @@ def markdown(report: dict[str, Any]) -> str:
     lines = ["| figure | hatchet-cli | huey (SqliteHuey) |", "|---|---:|---:|"]
     for label, ours, theirs, kind in _ROWS:
         lines.append(f"| {label} | {_cell(h, ours, kind)} | {_cell(p, theirs, kind)} |")
-    help_ms = _num(_get(cli, "hatchet_help", "p50_ms"), " ms")
-    bare_ms = _num(_get(cli, "python_bare", "p50_ms"), " ms")
+    help_ms = number(lookup(cli, "hatchet_help", "p50_ms"), " ms")
+    bare_ms = number(lookup(cli, "python_bare", "p50_ms"), " ms")
     lines.append(f"| `hatchet --help` p50 (bare `python -c pass`) | {help_ms} ({bare_ms}) | — |")
-    push_ms = _num(_get(h, "cli_push", "push", "p50_ms"), " ms")
+    push_ms = number(lookup(h, "cli_push", "push", "p50_ms"), " ms")
     lines.append(f"| `hatchet events push` p50, start to exit | {push_ms} | — |")
-    tui_ms = _num(_get(h, "tui", "first_paint", "p50_ms"), " ms")
-    history = _num(_get(h, "tui", "history"))
+    tui_ms = number(lookup(h, "tui", "first_paint", "p50_ms"), " ms")
+    history = number(lookup(h, "tui", "history"))
     lines.append(f"| `hatchet tui` first paint p50, {history} events stored | {tui_ms} | — |")
     lines.append("")
     lines.append(
         f"Checkout {m.get('revision')}, huey {m.get('huey')}. "
         f"Machine: {m.get('nproc')} CPUs ({m.get('cpu_model')}), Python {m.get('python')}, "
         f"SQLite {m.get('sqlite')}, stores on {m.get('temp_fs')}; one SQLite WAL commit "
-        f"(synchronous=FULL) {_num(fsync.get('sqlite_commit_us'), ' µs')} = "
-        f"{_num(fsync.get('sqlite_wal_full_commits_per_s'))}/s, write+fsync 4 KiB "
-        f"{_num(fsync.get('fsync_4k_us'), ' µs')}."
+        f"(synchronous=FULL) {number(fsync.get('sqlite_commit_us'), ' µs')} = "
+        f"{number(fsync.get('sqlite_wal_full_commits_per_s'))}/s, write+fsync 4 KiB "
+        f"{number(fsync.get('fsync_4k_us'), ' µs')}."
     )
     other = report.get("cpu_elsewhere", {})
     if other:
         lines[-1] += (
-            f" During the run other processes used {_num(100 * other['other_processes'], '%')}"
-            f" of the machine's CPU, kernel threads {_num(100 * other['kernel_threads'], '%')}"
+            f" During the run other processes used {number(100 * other['other_processes'], '%')}"
+            f" of the machine's CPU, kernel threads {number(100 * other['kernel_threads'], '%')}"
             f" (load average {other['load_average_before']} before it)."
         )
     lines.append("")
@@ -209,5 +212,5 @@ def markdown(report: dict[str, Any]) -> str:
     for name, target in report.get("targets", {}).items():
         if isinstance(target, dict):
             met = {True: "yes", False: "**no**", None: "—"}[target.get("met")]
-            lines.append(f"| {name} | {_num(target.get('value'))} | {target['goal']} | {met} |")
+            lines.append(f"| {name} | {number(target.get('value'))} | {target['goal']} | {met} |")
     return "\n".join(lines)

@@ -190,29 +190,42 @@ def load_average() -> float:
 _KTHREAD = 0x00200000  # PF_KTHREAD in /proc/PID/stat's flags
 
 
-def _processes() -> dict[int, tuple[float, bool]]:
-    """Every process: (CPU seconds of it and of its waited-for children, is a kernel thread)."""
+def _processes() -> dict[int, tuple[float, bool, str]]:
+    """Every process: (CPU seconds of it and of its waited-for children, is a kernel thread,
+    its name)."""
     tick = os.sysconf("SC_CLK_TCK")
-    found: dict[int, tuple[float, bool]] = {}
+    found: dict[int, tuple[float, bool, str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            head, _, tail = (entry / "stat").read_text().rpartition(")")
         except OSError:
             continue  # gone meanwhile
+        fields = tail.split()
         cpu = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
-        found[int(entry.name)] = (cpu, bool(int(fields[6]) & _KTHREAD))
+        name = head.partition("(")[2]
+        found[int(entry.name)] = (cpu, bool(int(fields[6]) & _KTHREAD), name)
     return found
+
+
+def cpu_seconds_named(name: str) -> float:
+    """CPU so far of every process called `name`, those that already exited included when
+    their parent reaped them (their time is then in its children's fields)."""
+    return sum(cpu for cpu, _, found in _processes().values() if found == name)
 
 
 class Elsewhere:
     """CPU the machine spent outside the benchmark while one figure was measured, split into
     other processes (someone else's work: the figure is noisy) and kernel threads (mostly the
-    filesystem journal and writeback that the benchmark's own fsyncs cause)."""
+    filesystem journal and writeback that the benchmark's own fsyncs cause).
 
-    def __init__(self, pids: Sequence[int]) -> None:
+    `names`: processes of these names are the benchmark's too, whatever their pid (PostgreSQL's
+    backends come and go with the connections of the system measured)."""
+
+    def __init__(self, pids: Sequence[int], names: Sequence[str] = ()) -> None:
         self._ours = {os.getpid(), *pids}
+        self._names = set(names)
         self._start = time.monotonic(), _processes()
 
     def shares(self) -> dict[str, float]:
@@ -221,10 +234,10 @@ class Elsewhere:
         after = _processes()
         capacity = (time.monotonic() - t0) * len(os.sched_getaffinity(0))
         other = kernel = 0.0
-        for pid, (cpu, is_kernel) in after.items():
-            if pid in self._ours:
+        for pid, (cpu, is_kernel, name) in after.items():
+            if pid in self._ours or name in self._names:
                 continue
-            used = cpu - before.get(pid, (0.0, False))[0]
+            used = cpu - before.get(pid, (0.0, False, ""))[0]
             if is_kernel:
                 kernel += used
             else:
