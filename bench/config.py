@@ -1,4 +1,5 @@
-"""How much work each figure does: the same for hatchet-cli and for huey."""
+"""How much work each figure does: the same for hatchet-cli and its peers (huey on SQLite,
+procrastinate on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ class Config:
     """…backing off to (`-m`): tighter than huey's 0.1 s / 10 s defaults, for its latency."""
     phase_timeout: float = 90.0
     """No phase waits longer than this for its work to finish."""
+    pg_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    """The PostgreSQL server of the PG section; a fresh database is made on it per system."""
+    pg_replicas: tuple[int, ...] = (1, 2, 3)
+    """The hatchetd replica counts measured on PostgreSQL."""
+    pg_runs: int = 2000
+    """One-step runs (procrastinate: tasks) for the PG throughput figure."""
+    pg_slots: int = 12
+    """Worker slots in total, the same for every replica count (split evenly over one worker
+    per replica) and for procrastinate (its worker's concurrency): 12 divides by 1, 2 and 3."""
 
 
 QUICK = Config(
@@ -51,4 +61,5 @@ QUICK = Config(
     tui_history=20_000,
     tui_opens=2,
     phase_timeout=45.0,
+    pg_runs=500,
 )
