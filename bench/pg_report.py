@@ -141,7 +141,7 @@ def _cell(results: Any, path: tuple[str, ...] | None, kind: str) -> str:
     return percentiles(value) if kind == "pct" else number(value)
 
 
-def markdown(pg: dict[str, Any]) -> str:
+def markdown(pg: dict[str, Any], machine: dict[str, Any]) -> str:
     """hatchetd at each replica count beside procrastinate, then the section's targets."""
     if "skipped" in pg:
         return f"PostgreSQL section skipped: {pg['skipped']}"
@@ -164,7 +164,9 @@ def markdown(pg: dict[str, Any]) -> str:
         f"{server.get('synchronous_commit')}, fsync={server.get('fsync')}); "
         f"procrastinate {pg.get('procrastinate_version')}; "
         f"{pg.get('slots')} worker slots in total (procrastinate: concurrency "
-        f"{number(peer.get('concurrency') if isinstance(peer, dict) else None)})."
+        f"{number(peer.get('concurrency') if isinstance(peer, dict) else None)}). "
+        f"{machine.get('nproc')} CPUs; a 10-million-iteration Python loop "
+        f"{number(machine.get('python_loop_s'), ' s')}."
     )
     lines.append("")
     lines.append("| target | figure | goal | met |")

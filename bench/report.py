@@ -197,7 +197,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"SQLite {m.get('sqlite')}, stores on {m.get('temp_fs')}; one SQLite WAL commit "
         f"(synchronous=FULL) {number(fsync.get('sqlite_commit_us'), ' µs')} = "
         f"{number(fsync.get('sqlite_wal_full_commits_per_s'))}/s, write+fsync 4 KiB "
-        f"{number(fsync.get('fsync_4k_us'), ' µs')}."
+        f"{number(fsync.get('fsync_4k_us'), ' µs')}; a 10-million-iteration Python loop "
+        f"{number(m.get('python_loop_s'), ' s')}."
     )
     other = report.get("cpu_elsewhere", {})
     if other:

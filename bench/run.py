@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report.markdown(result))
     if "pg" in result:
         print()
-        print(pg_report.markdown(result["pg"]))
+        print(pg_report.markdown(result["pg"], result["machine"]))
     failures = report.errors(result)
     if not sqlite and "skipped" in result.get("pg", {}):
         failures.append(f"pg: {result['pg']['skipped']}")  # nothing else was asked for

@@ -138,7 +138,21 @@ def machine(temp_dir: Path, root: Path) -> dict[str, Any]:
         "temp_dir": str(temp_dir),
         "temp_fs": filesystem_of(temp_dir),
         "fsync": measure_fsync(temp_dir),
+        "python_loop_s": python_loop_s(),
     }
+
+
+def python_loop_s() -> float:
+    """Seconds for `for _ in range(10_000_000): pass`, the best of 3: how fast this machine
+    runs Python now. On a shared virtual machine it drifts from day to day, even within a run
+    (docs/benchmarks.md), which is why figures compare only within one run."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(10_000_000):
+            pass
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
 
 
 def measure_fsync(directory: Path) -> dict[str, float]:
