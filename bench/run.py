@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     temp = Path(tempfile.mkdtemp(prefix="hatchet-bench-"))
     started = time.monotonic()
     load_before = stats.load_average()
-    elsewhere = stats.Elsewhere([])
+    # PostgreSQL's processes serve the PG section's systems: theirs is not CPU used elsewhere.
+    elsewhere = stats.Elsewhere([], names=("postgres",) if systems & SECTIONS["pg"] else ())
     try:
         log(f"machine and fsync cost, in {temp}")
         result = measure(cfg, systems, temp)
