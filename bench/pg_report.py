@@ -159,9 +159,12 @@ def markdown(pg: dict[str, Any], machine: dict[str, Any]) -> str:
     server = pg.get("server", {})
     peer = pg.get("procrastinate", {})
     lines.append("")
+    trips = server.get("round_trips", {})
     lines.append(
         f"PostgreSQL {server.get('server_version')} (synchronous_commit="
-        f"{server.get('synchronous_commit')}, fsync={server.get('fsync')}); "
+        f"{server.get('synchronous_commit')}, fsync={server.get('fsync')}; `SELECT 1` "
+        f"{number(trips.get('select_p50_us'), ' µs')}, a one-row commit "
+        f"{number(trips.get('commit_p50_us'), ' µs')} p50); "
         f"procrastinate {pg.get('procrastinate_version')}; "
         f"{pg.get('slots')} worker slots in total (procrastinate: concurrency "
         f"{number(peer.get('concurrency') if isinstance(peer, dict) else None)}). "

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
+
+from bench.stats import percentile
 
 CONNECT_TIMEOUT = 3
 
@@ -38,6 +40,36 @@ def server(base_url: str) -> dict[str, Any]:
             row = conn.execute(f"SHOW {setting}").fetchone()
             found[setting] = row[0] if row else None
         return found
+
+
+def round_trips(url: str, count: int = 500) -> dict[str, float]:
+    """What one statement and one durable commit cost on this server now, p50 and p99 in µs:
+    `SELECT 1` in a loop (a round trip), and a one-row UPDATE committed (a WAL flush, with
+    `synchronous_commit` as the server has it). hatchetd's engine makes its statements one
+    after another, so these bound what one replica can do."""
+    with connect(url) as conn:
+        selects = [_timed(lambda: conn.execute("SELECT 1").fetchone()) for _ in range(count)]
+        conn.execute("CREATE TABLE bench_probe (id int PRIMARY KEY, n int)")
+        conn.execute("INSERT INTO bench_probe VALUES (1, 0)")
+
+        def commit() -> None:
+            with conn.transaction():
+                conn.execute("UPDATE bench_probe SET n = n + 1 WHERE id = 1")
+
+        commits = [_timed(commit) for _ in range(count)]
+        conn.execute("DROP TABLE bench_probe")
+    return {
+        "select_p50_us": round(percentile(selects, 50) * 1e6, 1),
+        "select_p99_us": round(percentile(selects, 99) * 1e6, 1),
+        "commit_p50_us": round(percentile(commits, 50) * 1e6, 1),
+        "commit_p99_us": round(percentile(commits, 99) * 1e6, 1),
+    }
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
 
 
 @contextlib.contextmanager

@@ -80,6 +80,8 @@ def pg_section(cfg: Config, temp: Path, systems: set[str]) -> dict[str, Any]:
         "slots": cfg.pg_slots,
         "procrastinate_version": stats.version_of("procrastinate"),
     }
+    with pg_server.fresh_database(cfg.pg_url, "probe") as url:
+        result["server"]["round_trips"] = pg_server.round_trips(url)
     for replicas in cfg.pg_replicas if "pg-hatchet" in systems else ():
 
         def measure(replicas: int = replicas) -> dict[str, Any]:
