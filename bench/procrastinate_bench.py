@@ -71,6 +71,8 @@ class Procrastinate:
                 "procrastinate",
                 "--app",
                 "bench.procrastinate_app.app",
+                # Its CLI logs two INFO lines per job by default; hatchetd runs at WARNING.
+                "--log-level=warning",
                 "worker",
                 f"--concurrency={self.cfg.pg_slots}",
             ],
