@@ -18,6 +18,9 @@ from hatchetd.store import Store
 
 BUSY_RENEWAL = 1.0
 """Seconds between renewals while steps wait or run: an outage is dated to within this."""
+OTHERS_CHECK = 1.0
+"""Seconds between looks at whether other daemons serve the store (a new one is noticed within
+this; it reads the store at start and once a second, so it misses nothing for long)."""
 IDLE_RENEWAL = 10.0
 """Seconds between renewals while nothing is in flight (each renewal is a commit)."""
 
@@ -37,6 +40,8 @@ class Lease:
         self.seq = 0
         """Batches with commands committed (or being committed) so far."""
         self._renewed = time.monotonic()
+        self._others = True  # until the first look says otherwise
+        self._others_checked = float("-inf")
 
     @property
     def id(self) -> str:
@@ -58,6 +63,16 @@ class Lease:
             default=None,
         )
         return latest if latest is not None and latest > since else None
+
+    def others_alive(self, now: datetime) -> bool:
+        """Whether another daemon serves the store now (its row renewed lately), read at most
+        once a second: a daemon alone on a shared database has nobody to notify."""
+        if time.monotonic() >= self._others_checked + OTHERS_CHECK:
+            self._others_checked = time.monotonic()
+            self._others = any(
+                r.alive_at(now) for r in self._store.list_replicas() if r.id != self.id
+            )
+        return self._others
 
     def renew(self, now: datetime, *, commands: bool, open_work: bool) -> None:
         """Inside a batch: renew if it carries commands (its `seq` marks the commit) or the

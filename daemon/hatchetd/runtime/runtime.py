@@ -305,7 +305,7 @@ class Runtime:
             open_work = self._engine.open_work
             self._lease.renew(self._clock.now(), commands=bool(commands), open_work=open_work)
             self.outage.committing(self._lease.seq if commands else None)
-            if self._store.shared and self._written:
+            if self._store.shared and self._written and self._lease.others_alive(self._clock.now()):
                 # Heard by the other daemons when (and only if) this batch commits.
                 self._store.notify(signals.encode(self.replica_id, self._written))
         self.outage.committed()
