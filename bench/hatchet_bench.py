@@ -229,16 +229,13 @@ class Hatchet:
         base = self.store.final()
         c0, (d0, w0) = self.commits(), self.cpu()
         senders = bulk_senders([self.address], ONE_KEY, cfg.runs, cfg.push_batch, cfg.pushers)
-        started = time.time()
-        background = load.Background(senders)
-        done_at = load.wait_until(
+        started, done_at, pushed_at = load.drive(
+            senders,
             self.store.final,
             base + cfg.runs,
             timeout=cfg.phase_timeout,
-            interval=0.01,
             what="the throughput runs to finish",
         )
-        pushed_at = background.join(cfg.phase_timeout)
         d1, w1 = self.cpu()
         commits = self.commits() - c0
         statuses = self.store.runs_by_status()

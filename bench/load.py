@@ -98,6 +98,22 @@ def wait_until(
         time.sleep(interval)
 
 
+def drive(
+    senders: Sequence[Callable[[], None]],
+    read: Callable[[], int],
+    target: int,
+    *,
+    timeout: float,
+    what: str,
+) -> tuple[float, float, float]:
+    """Run `senders` in the background until `read()` reaches `target`: the time.time() they
+    started, the one `target` was seen, and the one the last sender finished."""
+    started = time.time()
+    background = Background(senders)
+    done_at = wait_until(read, target, timeout=timeout, interval=0.01, what=what)
+    return started, done_at, background.join(timeout)
+
+
 def epoch(text: str) -> float:
     """An RFC 3339 time from the API as seconds since the epoch (time.time()'s scale)."""
     return datetime.fromisoformat(text).timestamp()

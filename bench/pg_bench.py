@@ -10,7 +10,6 @@ runs SUCCEEDED per run) and in the workers (action calls per run, from their jou
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -191,16 +190,13 @@ class Cluster:
         c0, (d0, w0, p0) = self.commits(), self.cpu()
         senders = bulk_senders(self.addresses, ONE_KEY, cfg.pg_runs, cfg.push_batch, cfg.pushers)
         self.pushed += cfg.pg_runs
-        started = time.time()
-        background = load.Background(senders)
-        done_at = load.wait_until(
+        started, done_at, pushed_at = load.drive(
+            senders,
             self.store.final,
             base + cfg.pg_runs,
             timeout=cfg.phase_timeout,
-            interval=0.01,
             what="the throughput runs to finish",
         )
-        pushed_at = background.join(cfg.phase_timeout)
         d1, w1, p1 = self.cpu()
         commits = self.commits() - c0
         elapsed = done_at - started

@@ -196,16 +196,13 @@ class Procrastinate:
 
         parts = load.spread(cfg.pg_runs, cfg.push_batch, cfg.pushers)
         self.deferred += cfg.pg_runs
-        started = time.time()
-        background = load.Background([sender(p) for p in parts])
-        done_at = load.wait_until(
+        started, done_at, deferred_at = load.drive(
+            [sender(p) for p in parts],
             self.final,
             base + cfg.pg_runs,
             timeout=cfg.phase_timeout,
-            interval=0.01,
             what="the throughput tasks to finish",
         )
-        deferred_at = background.join(cfg.phase_timeout)
         w1, p1 = self.cpu()
         elapsed = done_at - started
         return {

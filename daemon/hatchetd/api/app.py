@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 
 from fastapi import FastAPI
 
@@ -66,7 +65,7 @@ def create_app(
                 settings.folder,
                 the_store,
                 the_clock.now,
-                alone=lambda: _alone(the_store, engine.replica_id, the_clock.now()),
+                alone=runtime.alone,
             ),
             sessions=WorkerSessions(),
             started_at=the_clock.now(),
@@ -126,11 +125,6 @@ async def _reload_after_outages(services: Services, stop: asyncio.Event) -> None
             await asyncio.wait_for(stop.wait(), RELOAD_RETRY)
         if services.reload_pending and services.runtime.outage.trouble is None:
             await reload_folder(services)
-
-
-def _alone(store: Store, replica_id: str, now: datetime) -> bool:
-    """Whether no other daemon serves the store now."""
-    return not any(r.alive_at(now) for r in store.list_replicas() if r.id != replica_id)
 
 
 def _time_left(services: Services) -> float:

@@ -94,6 +94,11 @@ class Runtime:
         """This process's replica id in the store."""
         return self._lease.id
 
+    def alone(self) -> bool:
+        """Whether no other daemon serves the store now (read at most once a second; on the
+        engine thread, as the registry's reload is)."""
+        return not self._lease.others_alive(self._clock.now())
+
     def start(self, sink: EffectSink, changes: ChangeSink | None = None) -> None:
         """Start the engine thread; `sink` gets each batch's effects on the running loop and
         `changes` the records it wrote, both only once the batch is committed.

@@ -24,12 +24,9 @@ from hatchetd.contracts.runs import JobRun, StepRun, WorkflowRun
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import Workflow
 from hatchetd.store import Store
-from hatchetd.store.protocol import Written
+from hatchetd.store.protocol import NOTIFY_LIMIT, Written
 
 log = logging.getLogger("hatchetd.runtime")
-
-LIMIT = 7900
-"""Bytes a payload may hold (PostgreSQL allows 8,000)."""
 
 _KINDS: dict[str, type[BaseModel]] = {
     "event": Event,
@@ -45,7 +42,7 @@ _KIND_OF = {model: kind for kind, model in _KINDS.items()}
 def encode(replica_id: str, records: Sequence[Written]) -> list[str]:
     """The payloads that carry `records`, in order."""
     head = f'{{"from":{json.dumps(replica_id)},"records":['
-    budget = LIMIT - len(head) - 2
+    budget = NOTIFY_LIMIT - len(head) - 2
     payloads: list[str] = []
     items: list[str] = []
     size = 0

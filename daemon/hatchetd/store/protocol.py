@@ -33,6 +33,9 @@ from hatchetd.contracts.workflows import Workflow, WorkflowVersion
 Written = Event | WorkflowRun | JobRun | StepRun | Worker | Workflow
 """A record as a write left it: what `Store.observe` callbacks receive."""
 
+NOTIFY_LIMIT = 7900
+"""Bytes a `Store.notify` payload may hold (PostgreSQL allows 8,000, less a margin)."""
+
 
 class Leadership(Protocol):
     """Whether this daemon leads now."""
@@ -299,7 +302,8 @@ class Store(Protocol):
 
     def notify(self, payloads: Sequence[str]) -> None:
         """Tell the other daemons on this database; inside a batch they hear it at its commit,
-        in commit order. Each payload fits 7,900 bytes. Nothing when the store is not shared."""
+        in commit order. Each payload fits `NOTIFY_LIMIT` bytes. Nothing when the store is not
+        shared."""
         ...
 
     def listen(self, on_payload: Callable[[str | None], None]) -> Callable[[], None]:

@@ -81,9 +81,6 @@ _SILENT_HOLDS = (
     .order_by(step_runs.c.created_at, step_runs.c.id)
 )
 
-NOTIFY_LIMIT = 7900
-"""Bytes a NOTIFY payload may hold (PostgreSQL's limit is 8000, less a margin)."""
-
 
 def channel_of(conn: Connection) -> str:
     """The NOTIFY channel of the schema `conn` works in (`sql_connect.channel`)."""
