@@ -29,7 +29,7 @@ class WorkflowRun(BaseModel):
     """The schedule tick that fired it (CRON runs); unique per workflow."""
     input: dict[str, Any] | None = None
     """What it was started with (MANUAL runs): a JSON object that templates read as `input`,
-    and its top-level keys directly, as they read an event's payload. None for EVENT runs (the
+    and its top-level keys directly, as they read an event's payload. Null for EVENT runs (the
     event holds their payload) and CRON runs (their input is `{}`)."""
     idempotency_key: str | None = None
     """The key it was started with (MANUAL runs): starting the same workflow with the same key
