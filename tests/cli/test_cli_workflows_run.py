@@ -150,3 +150,16 @@ def test_an_input_that_is_not_a_storable_object_exits_6(
     assert result.stdout == ""
     assert result.stderr.startswith(says)
     assert json.loads(hatchet("runs", "list", "-o", "json").stdout)["items"] == []
+
+
+def test_runs_show_and_list_say_the_run_was_started_by_hand(hatchet: Hatchet) -> None:
+    run = started(hatchet)
+
+    shown = hatchet("runs", "show", run["id"])
+    listed = hatchet("runs", "list")
+
+    assert shown.exit_code == 0, shown.stderr
+    assert normalise(shown.stdout).splitlines()[0] == (
+        "run <id1>  nightly-report  RUNNING  manual  took -"
+    )
+    assert "manual" in listed.stdout.splitlines()[1].split()
