@@ -89,7 +89,11 @@ def list_versions(name: WorkflowName, services: ServicesDep) -> list[WorkflowVer
     response_model=WorkflowRun,
     openapi_extra=json_body(StartRun),
     responses={
-        200: {"description": "The run started before with this idempotency key and input."},
+        200: {
+            "model": WorkflowRun,
+            "description": "The run started before with this idempotency key and input, as it "
+            "is now.",
+        },
         **errors(400, 404, 409, 413, 422, *STORE),
     },
 )
