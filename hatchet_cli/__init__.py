@@ -17,16 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hatchet_cli.client import Client, DaemonNotAnswering, DaemonUnreachable, HatchetError
-    from hatchet_cli.sdk import Context, Worker, WorkerRejected
+    from hatchet_cli.sdk import CancelFlag, Context, TriggerEvent, Worker, WorkerRejected
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CancelFlag",
     "Client",
     "Context",
     "DaemonNotAnswering",
     "DaemonUnreachable",
     "HatchetError",
+    "TriggerEvent",
     "Worker",
     "WorkerRejected",
     "__version__",
@@ -37,7 +39,9 @@ _LAZY = {
     "DaemonNotAnswering": "hatchet_cli.client",
     "DaemonUnreachable": "hatchet_cli.client",
     "HatchetError": "hatchet_cli.client",
+    "CancelFlag": "hatchet_cli.sdk",
     "Context": "hatchet_cli.sdk",
+    "TriggerEvent": "hatchet_cli.sdk",
     "Worker": "hatchet_cli.sdk",
     "WorkerRejected": "hatchet_cli.sdk",
 }

@@ -17,7 +17,12 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.frames import CloseCode
 
 from hatchetd.contracts.json_values import text_problem
-from hatchetd.contracts.worker_protocol import Register, WorkerMessage
+from hatchetd.contracts.worker_protocol import (
+    PROTOCOL_HEADER,
+    PROTOCOL_REVISION,
+    Register,
+    WorkerMessage,
+)
 
 from ._actions import Action, ActionFunction
 from ._connection import (
@@ -284,7 +289,9 @@ class Worker:
     async def _serve(self, runner: StepRunner, outgoing: Outgoing, state: _RunState) -> None:
         """Connect, and reconnect with backoff, until a graceful stop has nothing left to do."""
         backoff = Backoff(self.reconnect_delay, self.max_reconnect_delay)
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        headers = {PROTOCOL_HEADER: str(PROTOCOL_REVISION)}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
         while not (state.stopping.is_set() and runner.idle):
             try:
                 async with connect(
