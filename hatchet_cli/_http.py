@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Iterator
 from http import HTTPStatus
-from http.client import HTTPConnection, HTTPException, HTTPSConnection
+from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -136,6 +136,15 @@ class ChangesLost(Exception):
     def __init__(self, address: str) -> None:
         self.address = address
         super().__init__(f"the change stream of {address} cut this reader off: it fell behind")
+
+
+MIN_SUBSCRIBE_WAIT = 1.0
+"""Seconds a change stream waits for the daemon to accept it, however close its deadline: a wait
+due to end now still learns whether the run is over (and a refused connection fails at once)."""
+
+
+class StreamDeadline(Exception):
+    """A change stream's reader gave up waiting: its deadline passed before the next event."""
 
 
 class Transport:
@@ -314,30 +323,41 @@ class Transport:
 
 
 def stream_events(
-    transport: Transport, path: str, params: dict[str, Any] | None = None, *, idle: float = 30.0
+    transport: Transport,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    idle: float = 30.0,
+    deadline: float | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Read a Server-Sent Events stream: ("open", "") once the server accepted it, then (event
     name, data) for each event, until the server ends it. Uses a connection of its own, which
     `transport.close()` also closes; `idle` seconds without a byte (the daemon sends a comment
-    every 10) mean the daemon is gone: `DaemonUnreachable`."""
+    every 10) mean the daemon is gone: `DaemonUnreachable`. Once open, a read still waiting at
+    `deadline` (a `time.monotonic()` value) gives up with `StreamDeadline`."""
     parts = urlsplit(transport.address)
     connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
-    connection = connection_class(parts.hostname or "", parts.port, timeout=idle)
+    first = idle
+    if deadline is not None:  # a daemon slow to subscribe holds a caller up to its deadline only
+        first = min(idle, max(deadline - time.monotonic(), MIN_SUBSCRIBE_WAIT))
+    connection = connection_class(parts.hostname or "", parts.port, timeout=first)
     transport.streams.add(connection)
     target = quote(transport.prefix + path, safe=_TARGET_SAFE)
     query = {name: _param(value) for name, value in (params or {}).items() if value is not None}
     if query:
         target += "?" + urlencode(query, doseq=True)
     headers = {**transport.headers, "Accept": "text/event-stream"}
+    opened = False
     try:
         connection.request("GET", target, headers=headers)
         response = connection.getresponse()
         if response.status >= 400:
             body = response.read()
             raise HatchetError.from_response(status=response.status, body=body)
+        opened = True
         yield "open", ""  # subscribed: what is committed from now on will come
         name, data = "message", list[str]()
-        while line := response.readline():
+        while line := _read_line(response, connection, idle, deadline):
             text = line.decode().rstrip("\r\n")
             if not text:  # a blank line ends an event
                 if data:
@@ -353,13 +373,33 @@ def stream_events(
             # then (a short chunk, a vanished file) is the end of the stream, not a failure.
             return
         if isinstance(exc, TimeoutError):
-            raise DaemonUnreachable(transport.address, f"silent for {idle} s") from None
+            silent = idle if opened else first
+            raise DaemonUnreachable(transport.address, f"silent for {silent:g} s") from None
         if isinstance(exc, OSError | HTTPException):
             raise DaemonUnreachable(transport.address, str(exc) or type(exc).__name__) from None
         raise
     finally:
         transport.streams.discard(connection)
         connection.close()
+
+
+def _read_line(
+    response: HTTPResponse, connection: HTTPConnection, idle: float, deadline: float | None
+) -> bytes:
+    """The stream's next line, waiting no longer than `idle` (then `TimeoutError`), nor past
+    `deadline` (then `StreamDeadline`)."""
+    if deadline is None or connection.sock is None:
+        return response.readline()
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise StreamDeadline()
+    connection.sock.settimeout(min(idle, left))
+    try:
+        return response.readline()
+    except TimeoutError:
+        if left < idle:
+            raise StreamDeadline() from None
+        raise
 
 
 def _param(value: Any) -> Any:
