@@ -36,8 +36,9 @@ class ChangeKind(StrEnum):
     WORKFLOW = "workflow"
     """A workflow got a new version, or was activated or deactivated by a reload."""
     STEP_LOG = "step_log"
-    """A step run logged a line (`ctx.log()`): the line as stored, with its run. A step's lines
-    come in the order they were logged, and all of them before the change that ends the run."""
+    """A step run logged a line (`ctx.log()`): the line as stored, with its run. A step run's
+    lines come in the order it logged them, and the lines it logged before its result come
+    before the change that records the result (so before the run's final change)."""
 
 
 class Change(BaseModel):
