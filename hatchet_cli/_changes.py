@@ -1,13 +1,16 @@
-"""Reading the daemon's change stream as `Change` models, and following a run's log lines on it
-(part of `hatchet_cli.client`)."""
+"""The daemon's change stream (`GET /api/v1/changes`, Server-Sent Events) read as `Change`
+models, and a run's log lines followed on it (part of `hatchet_cli.client`)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Generator, Iterable, Iterator
+from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from hatchet_cli._http import ChangesLost, DaemonUnreachable, Transport, stream_events
+from hatchet_cli._http import DaemonUnreachable, HatchetError, Transport
 
 if TYPE_CHECKING:
     from hatchet_cli.client import Client
@@ -15,6 +18,21 @@ if TYPE_CHECKING:
     from hatchetd.contracts.runs import StepLog
 
 PATH = "/api/v1/changes"
+MIN_SUBSCRIBE_WAIT = 1.0
+"""Seconds a change stream waits for the daemon to accept it, however close its deadline: a wait
+due to end now still learns whether the run is over (and a refused connection fails at once)."""
+
+
+class StreamDeadline(Exception):
+    """A change stream's reader gave up waiting: its deadline passed before the next event."""
+
+
+class ChangesLost(Exception):
+    """A change stream's reader fell so far behind that the daemon cut it off."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__(f"the change stream of {address} cut this reader off: it fell behind")
 
 
 def read_changes(
@@ -23,7 +41,7 @@ def read_changes(
     kinds: Iterable[str] = (),
     run_ids: Iterable[str] = (),
     deadline: float | None = None,
-) -> Iterator[Change | None]:
+) -> Generator[Change | None, None, None]:
     """None once the daemon has accepted the subscription (what it commits from then on will
     come), then each change as it is committed; returns when the daemon ends the stream (it is
     shutting down). Raises `ChangesLost` when the daemon cut this reader off, `HatchetError` when
@@ -57,8 +75,9 @@ def follow_logs(client: Client, run_id: str) -> Iterator[StepLog]:
         # line is known by its time and text, and once the stream brings a line of a step run
         # that the read did not have, the rest of that step run's lines are all new.
         overlap: dict[str, Counter[tuple[object, str]]] = {}
+        changes = read_changes(client._http, kinds=("run", "step_log"), run_ids=[run_id])
         try:
-            for change in read_changes(client._http, kinds=("run", "step_log"), run_ids=[run_id]):
+            for change in changes:
                 if change is None:
                     # The state first, then the lines: once the run reads final, no line can
                     # follow the lines read after it.
@@ -86,6 +105,8 @@ def follow_logs(client: Client, run_id: str) -> Iterator[StepLog]:
                     return
         except ChangesLost:
             continue  # subscribe again: the reread yields what the stream skipped
+        finally:
+            changes.close()  # unsubscribes, also when the caller stops following
         raise DaemonUnreachable(client.address, "the daemon shut down")
 
 
@@ -94,3 +115,80 @@ def is_final(status: str | None) -> bool:
     from hatchetd.contracts.enums import RunStatus
 
     return status is not None and RunStatus(status).is_final
+
+
+def stream_events(
+    transport: Transport,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    idle: float = 30.0,
+    deadline: float | None = None,
+) -> Iterator[tuple[str, str]]:
+    """Read a Server-Sent Events stream: ("open", "") once the server accepted it, then (event
+    name, data) for each event, until the server ends it. Uses a connection of its own, which
+    `transport.close()` also closes; `idle` seconds without a byte (the daemon sends a comment
+    every 10) mean the daemon is gone: `DaemonUnreachable`. Once open, a read still waiting at
+    `deadline` (a `time.monotonic()` value) gives up with `StreamDeadline`."""
+    parts = urlsplit(transport.address)
+    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+    first = idle
+    if deadline is not None:  # a daemon slow to subscribe holds a caller up to its deadline only
+        first = min(idle, max(deadline - time.monotonic(), MIN_SUBSCRIBE_WAIT))
+    connection = connection_class(parts.hostname or "", parts.port, timeout=first)
+    transport.streams.add(connection)
+    target = transport.target(path, params)
+    headers = {**transport.headers, "Accept": "text/event-stream"}
+    opened = False
+    try:
+        connection.request("GET", target, headers=headers)
+        response = connection.getresponse()
+        if response.status >= 400:
+            body = response.read()
+            raise HatchetError.from_response(status=response.status, body=body)
+        opened = True
+        yield "open", ""  # subscribed: what is committed from now on will come
+        name, data = "message", list[str]()
+        while line := _read_line(response, connection, idle, deadline):
+            text = line.decode().rstrip("\r\n")
+            if not text:  # a blank line ends an event
+                if data:
+                    yield name, "\n".join(data)
+                name, data = "message", []
+            elif text.startswith("event:"):
+                name = text[6:].strip()
+            elif text.startswith("data:"):
+                data.append(text[5:].lstrip())
+    except Exception as exc:
+        if connection not in transport.streams:
+            # `close()` ended it from another thread, mid-read: whatever http.client raised
+            # then (a short chunk, a vanished file) is the end of the stream, not a failure.
+            return
+        if isinstance(exc, TimeoutError):
+            silent = idle if opened else first
+            raise DaemonUnreachable(transport.address, f"silent for {silent:g} s") from None
+        if isinstance(exc, OSError | HTTPException):
+            raise DaemonUnreachable(transport.address, str(exc) or type(exc).__name__) from None
+        raise
+    finally:
+        transport.streams.discard(connection)
+        connection.close()
+
+
+def _read_line(
+    response: HTTPResponse, connection: HTTPConnection, idle: float, deadline: float | None
+) -> bytes:
+    """The stream's next line, waiting no longer than `idle` (then `TimeoutError`), nor past
+    `deadline` (then `StreamDeadline`)."""
+    if deadline is None or connection.sock is None:
+        return response.readline()
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise StreamDeadline()
+    connection.sock.settimeout(min(idle, left))
+    try:
+        return response.readline()
+    except TimeoutError:
+        if left < idle:
+            raise StreamDeadline() from None
+        raise

@@ -12,8 +12,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from hatchet_cli._changes import is_final, read_changes
-from hatchet_cli._http import ChangesLost, DaemonUnreachable, StreamDeadline
+from hatchet_cli._changes import ChangesLost, StreamDeadline, is_final, read_changes
+from hatchet_cli._http import DaemonUnreachable
 
 if TYPE_CHECKING:
     from hatchet_cli.client import Client
@@ -85,10 +85,9 @@ def wait_for_runs(
     final: dict[str, RunTrace] = {}  # by the run's id
     while any(full_id.get(run_id) not in final for run_id in run_ids):
         follow = [full_id.get(run_id, run_id) for run_id in dict.fromkeys(run_ids)]
+        changes = read_changes(client._http, kinds=("run",), run_ids=follow, deadline=deadline)
         try:
-            for change in read_changes(
-                client._http, kinds=("run",), run_ids=follow, deadline=deadline
-            ):
+            for change in changes:
                 if change is None:  # subscribed: what ended before shows now, later ones will come
                     for run_id in run_ids:
                         if full_id.get(run_id) not in final:
@@ -109,4 +108,6 @@ def wait_for_runs(
             if all(trace.run.status.is_final for trace in now):
                 return now
             raise RunWaitTimeout(now, timeout or 0.0, event) from None
+        finally:
+            changes.close()  # unsubscribes: the stream's connection closes
     return [final[full_id[run_id]] for run_id in run_ids]

@@ -24,10 +24,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from hatchet_cli._changes import follow_logs, read_changes
+from hatchet_cli._changes import ChangesLost, follow_logs, read_changes
 from hatchet_cli._client_events import Events, query_time
 from hatchet_cli._http import (
-    ChangesLost,
     DaemonNotAnswering,
     DaemonUnreachable,
     HatchetError,
