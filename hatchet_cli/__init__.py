@@ -16,18 +16,29 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hatchet_cli.client import Client, DaemonNotAnswering, DaemonUnreachable, HatchetError
+    from hatchet_cli.client import (
+        ChangesLost,
+        Client,
+        DaemonNotAnswering,
+        DaemonUnreachable,
+        HatchetError,
+        PushResult,
+        RunWaitTimeout,
+    )
     from hatchet_cli.sdk import CancelFlag, Context, TriggerEvent, Worker, WorkerRejected
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CancelFlag",
+    "ChangesLost",
     "Client",
     "Context",
     "DaemonNotAnswering",
     "DaemonUnreachable",
     "HatchetError",
+    "PushResult",
+    "RunWaitTimeout",
     "TriggerEvent",
     "Worker",
     "WorkerRejected",
@@ -35,10 +46,13 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ChangesLost": "hatchet_cli.client",
     "Client": "hatchet_cli.client",
     "DaemonNotAnswering": "hatchet_cli.client",
     "DaemonUnreachable": "hatchet_cli.client",
     "HatchetError": "hatchet_cli.client",
+    "PushResult": "hatchet_cli.client",
+    "RunWaitTimeout": "hatchet_cli.client",
     "CancelFlag": "hatchet_cli.sdk",
     "Context": "hatchet_cli.sdk",
     "TriggerEvent": "hatchet_cli.sdk",

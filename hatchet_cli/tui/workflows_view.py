@@ -8,7 +8,7 @@ shown it also rereads the (small) workflow list every `RECHECK` seconds.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -17,6 +17,9 @@ from textual.widgets import DataTable, Label, Static
 
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.view import View
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
 
 RECHECK = 2.0
 """Seconds between rereads of the workflow list while the view is shown."""
@@ -98,6 +101,6 @@ class WorkflowsView(View):
             lines.stylize("red", 0, len(lines.plain))
         self.query_one("#workflow-errors", Static).update(lines)
 
-    def apply_change(self, change: dict[str, Any]) -> None:
-        if change["kind"] == "workflow":
+    def apply_change(self, change: Change) -> None:
+        if change.kind == "workflow":
             self.reload()

@@ -38,11 +38,14 @@ def test_the_sdk_exports_exactly_these_names() -> None:
 def test_hatchet_cli_exports_exactly_these_names() -> None:
     assert hatchet_cli.__all__ == [
         "CancelFlag",
+        "ChangesLost",
         "Client",
         "Context",
         "DaemonNotAnswering",
         "DaemonUnreachable",
         "HatchetError",
+        "PushResult",
+        "RunWaitTimeout",
         "TriggerEvent",
         "Worker",
         "WorkerRejected",
@@ -62,6 +65,9 @@ def test_every_export_resolves_to_the_object_in_its_module() -> None:
     assert hatchet_cli.HatchetError is client.HatchetError
     assert hatchet_cli.DaemonUnreachable is client.DaemonUnreachable
     assert hatchet_cli.DaemonNotAnswering is client.DaemonNotAnswering
+    assert hatchet_cli.ChangesLost is client.ChangesLost
+    assert hatchet_cli.RunWaitTimeout is client.RunWaitTimeout
+    assert hatchet_cli.PushResult is client.PushResult
     for name in hatchet_cli.__all__:
         assert getattr(hatchet_cli, name) is not None
         assert name in dir(hatchet_cli)
