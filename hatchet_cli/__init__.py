@@ -5,7 +5,7 @@ from hatchet_cli import Client, Context, Worker
 ```
 
 The `hatchet` command line lives in `hatchet_cli.cli`, the worker SDK in `hatchet_cli.sdk` and the
-HTTP client in `hatchet_cli.client`. The names below are imported on first use, so that
+HTTP clients in `hatchet_cli.client` (blocking) and `hatchet_cli.async_client` (asyncio). The names below are imported on first use, so that
 `import hatchet_cli` (and with it every `hatchet` command) loads neither the HTTP client nor
 websockets.
 """
@@ -16,12 +16,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hatchet_cli.async_client import AsyncClient
     from hatchet_cli.client import Client, DaemonNotAnswering, DaemonUnreachable, HatchetError
     from hatchet_cli.sdk import Context, Worker, WorkerRejected
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncClient",
     "Client",
     "Context",
     "DaemonNotAnswering",
@@ -33,6 +35,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "AsyncClient": "hatchet_cli.async_client",
     "Client": "hatchet_cli.client",
     "DaemonNotAnswering": "hatchet_cli.client",
     "DaemonUnreachable": "hatchet_cli.client",
