@@ -5,9 +5,9 @@ from hatchet_cli import Client, Context, Worker
 ```
 
 The `hatchet` command line lives in `hatchet_cli.cli`, the worker SDK in `hatchet_cli.sdk` and the
-HTTP client in `hatchet_cli.client`. The names below are imported on first use, so that
-`import hatchet_cli` (and with it every `hatchet` command) loads neither the HTTP client nor
-websockets.
+HTTP clients in `hatchet_cli.client` (blocking) and `hatchet_cli.async_client` (asyncio). The
+names below are imported on first use, so that `import hatchet_cli` (and with it every `hatchet`
+command) loads neither an HTTP client nor websockets.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hatchet_cli.async_client import AsyncClient
     from hatchet_cli.client import (
         ChangesLost,
         Client,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncClient",
     "CancelFlag",
     "ChangesLost",
     "Client",
@@ -46,6 +48,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "AsyncClient": "hatchet_cli.async_client",
     "ChangesLost": "hatchet_cli.client",
     "Client": "hatchet_cli.client",
     "DaemonNotAnswering": "hatchet_cli.client",

@@ -328,3 +328,11 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
+
+
+def request_headers(token: str | None) -> dict[str, str]:
+    """The headers every request to the daemon carries: JSON, who is asking, the bearer token."""
+    headers = {"Accept": "application/json", "User-Agent": f"hatchet-cli/{__version__}"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers

@@ -215,6 +215,15 @@ class Worker:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _serve_at(self, address: str, *, token: str | None) -> None:
+        """Connect to `address` from now on (`hatchet_cli.testing` points a user's worker at its
+        temporary daemon); only while the worker is not running."""
+        if self._state is not None:
+            raise RuntimeError(f"worker {self.name!r} is running: stop it first")
+        self.address = resolve_address(address)
+        self._url = socket_url(self.address)
+        self._token = token
+
     def _step_runner(self, emit: Callable[[WorkerMessage], None]) -> StepRunner:
         """The execution path with its output going to `emit`: the socket, or a test's list."""
         return StepRunner(self._actions, slots=self.slots, emit=emit)
