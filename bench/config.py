@@ -26,6 +26,11 @@ class Config:
     ingest_concurrency: int = 8
     ingest_bulk: int = 20000
     ingest_bulk_batch: int = 500
+    app_samples: int = 200
+    """Pushes waited for one at a time through each system's public client (`app_path.py`)."""
+    app_burst: int = 500
+    """Pushes one per call, then every result waited for (`app_path.py`)."""
+    app_chain_samples: int = 50
     reloads: int = 10
     help_runs: int = 5
     tui_history: int = 100_000
@@ -54,6 +59,9 @@ QUICK = Config(
     runs=1000,
     latency_samples=100,
     chain_samples=20,
+    app_samples=100,
+    app_burst=200,
+    app_chain_samples=20,
     ingest_single=1000,
     ingest_bulk=5000,
     reloads=5,

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from bench import load, procs
+from bench import app_path, load, procs
 from bench.config import Config
 from bench.stats import Elsewhere, measured, rate, summary_ms
 
@@ -369,6 +369,7 @@ def run(cfg: Config, directory: Path, log: Callable[[str], None]) -> dict[str, A
             ("latency", hatchet.latency),
             ("chain", hatchet.chain),
             ("throughput", hatchet.throughput),
+            ("app_path", lambda: app_path.hatchet(cfg, hatchet.address, ONE_KEY, CHAIN_KEY)),
             ("ingest_single", lambda: hatchet.ingest(bulk=False)),
             ("ingest_bulk", lambda: hatchet.ingest(bulk=True)),
             ("hot_reload", hatchet.hot_reload),

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import load, procs
+from bench import app_path, load, procs
 from bench.config import Config
 from bench.stats import Elsewhere, measured, rate, summary_ms
 
@@ -233,6 +233,7 @@ def run(cfg: Config, directory: Path, log: Callable[[str], None]) -> dict[str, A
             ("latency", peer.latency),
             ("chain", peer.chain),
             ("throughput", peer.throughput),
+            ("app_path", lambda: app_path.huey(cfg, peer.app)),
         ):
             log(f"huey: {name}")
             elsewhere = Elsewhere([consumer.pid])

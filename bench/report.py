@@ -143,6 +143,30 @@ _ROWS: list[tuple[str, tuple[str, ...], tuple[str, ...] | None, str]] = [
         "n",
     ),
     ("ingestion/s, bulk pushes", ("ingest_bulk", "events_per_s"), None, "n"),
+    (
+        "app path (public client): push → result p50 / p99, one at a time",
+        ("app_path", "one_at_a_time", "push_to_result"),
+        ("app_path", "one_at_a_time", "push_to_result"),
+        "pct",
+    ),
+    (
+        "  push acknowledged p50 / p99",
+        ("app_path", "one_at_a_time", "push_ack"),
+        ("app_path", "one_at_a_time", "push_ack"),
+        "pct",
+    ),
+    (
+        "  tasks/s, a burst pushed one per call, then every result",
+        ("app_path", "burst", "tasks_per_s"),
+        ("app_path", "burst", "tasks_per_s"),
+        "n",
+    ),
+    (
+        "  3-step chain: push → 3rd result p50 / p99, one at a time",
+        ("app_path", "chain", "push_to_result"),
+        ("app_path", "chain", "push_to_result"),
+        "pct",
+    ),
     ("hot reload: save → listed p50 / p99", ("hot_reload", "reload"), None, "pct"),
     (
         "RSS MiB, idle (daemon; huey: consumer)",

@@ -5,9 +5,9 @@ from hatchet_cli import Client, Context, Worker
 ```
 
 The `hatchet` command line lives in `hatchet_cli.cli`, the worker SDK in `hatchet_cli.sdk` and the
-HTTP client in `hatchet_cli.client`. The names below are imported on first use, so that
-`import hatchet_cli` (and with it every `hatchet` command) loads neither the HTTP client nor
-websockets.
+HTTP clients in `hatchet_cli.client` (blocking) and `hatchet_cli.async_client` (asyncio). The
+names below are imported on first use, so that `import hatchet_cli` (and with it every `hatchet`
+command) loads neither an HTTP client nor websockets.
 """
 
 from __future__ import annotations
@@ -16,28 +16,49 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hatchet_cli.client import Client, DaemonNotAnswering, DaemonUnreachable, HatchetError
-    from hatchet_cli.sdk import Context, Worker, WorkerRejected
+    from hatchet_cli.async_client import AsyncClient
+    from hatchet_cli.client import (
+        ChangesLost,
+        Client,
+        DaemonNotAnswering,
+        DaemonUnreachable,
+        HatchetError,
+        PushResult,
+        RunWaitTimeout,
+    )
+    from hatchet_cli.sdk import CancelFlag, Context, TriggerEvent, Worker, WorkerRejected
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncClient",
+    "CancelFlag",
+    "ChangesLost",
     "Client",
     "Context",
     "DaemonNotAnswering",
     "DaemonUnreachable",
     "HatchetError",
+    "PushResult",
+    "RunWaitTimeout",
+    "TriggerEvent",
     "Worker",
     "WorkerRejected",
     "__version__",
 ]
 
 _LAZY = {
+    "AsyncClient": "hatchet_cli.async_client",
+    "ChangesLost": "hatchet_cli.client",
     "Client": "hatchet_cli.client",
     "DaemonNotAnswering": "hatchet_cli.client",
     "DaemonUnreachable": "hatchet_cli.client",
     "HatchetError": "hatchet_cli.client",
+    "PushResult": "hatchet_cli.client",
+    "RunWaitTimeout": "hatchet_cli.client",
+    "CancelFlag": "hatchet_cli.sdk",
     "Context": "hatchet_cli.sdk",
+    "TriggerEvent": "hatchet_cli.sdk",
     "Worker": "hatchet_cli.sdk",
     "WorkerRejected": "hatchet_cli.sdk",
 }

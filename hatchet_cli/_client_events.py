@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import quote
 
 from hatchet_cli._http import DaemonNotAnswering
+from hatchet_cli._wait import PushResult, wait_for_runs
 
 if TYPE_CHECKING:
     from hatchet_cli.client import Client
@@ -24,23 +26,73 @@ class Events:
     def __init__(self, client: Client) -> None:
         self._client = client
 
+    @overload
     def push(
         self,
         key: str,
         data: dict[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
-    ) -> Event:
+        wait: Literal[False] = False,
+    ) -> Event: ...
+
+    @overload
+    def push(
+        self,
+        key: str,
+        data: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: Literal[True],
+        timeout: float | None = None,
+    ) -> PushResult: ...
+
+    @overload
+    def push(
+        self,
+        key: str,
+        data: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: bool,
+        timeout: float | None = None,
+    ) -> Event | PushResult: ...
+
+    def push(
+        self,
+        key: str,
+        data: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+    ) -> Event | PushResult:
         """Store an event (acknowledged once durable); the workflows it triggers start.
 
         Pushing the same `idempotency_key` again returns the original event; with other data it
         is a `HatchetError` with status 409. Without one, the push gets a new random key, so that
         the client's own retries (`Client(retry_for=...)`) store it once. When no answer came
         within `retry_for`, `DaemonNotAnswering` names the key: push again with it.
+
+        With `wait=True` it then waits for every run the event started to be final, and returns
+        a `PushResult`: the event beside those runs' traces (step outputs included). `timeout`
+        (seconds, None: no limit) bounds the whole call, push included; when it passes first,
+        `RunWaitTimeout` carries the event and the runs as they are then.
         """
         from hatchetd.contracts.events import Event
 
-        return Event.model_validate(self.push_document(key, data, idempotency_key=idempotency_key))
+        if not wait:
+            if timeout is not None:
+                raise TypeError("push(timeout=...) goes with wait=True")
+            return Event.model_validate(
+                self.push_document(key, data, idempotency_key=idempotency_key)
+            )
+        started = time.monotonic()
+        if timeout is not None and timeout < 0:
+            raise ValueError(f"timeout must be 0 or more seconds, not {timeout}")
+        event = Event.model_validate(self.push_document(key, data, idempotency_key=idempotency_key))
+        traces = wait_for_runs(self._client, event.run_ids, timeout, started=started, event=event)
+        return PushResult(event, traces)
 
     def push_document(
         self,

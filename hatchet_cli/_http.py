@@ -1,6 +1,7 @@
-"""The one place that speaks HTTP: JSON requests to the daemon over one keep-alive connection,
+"""The one place that sends requests: JSON requests to the daemon over one keep-alive connection,
 retried within a bound when asked to (pushes: `_retry.py`), and the errors a caller sees
-(`hatchet_cli.client` re-exports them).
+(`hatchet_cli.client` re-exports them). The change stream is read in `_changes.py`, on
+connections of its own that the `Transport` keeps track of.
 
 The standard library's `http.client` is enough for JSON requests to one daemon and imports in about
 10 ms; httpx took ~45 ms, which every `hatchet` command that talks to the daemon paid at start-up.
@@ -12,7 +13,6 @@ import contextlib
 import json as jsonlib
 import socket
 import time
-from collections.abc import Iterator
 from http import HTTPStatus
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from typing import Any
@@ -145,14 +145,6 @@ def _note_retry(method: str, target: str, why: str, delay: float) -> None:
     )
 
 
-class ChangesLost(Exception):
-    """A change stream's reader fell so far behind that the daemon cut it off."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__(f"the change stream of {address} cut this reader off: it fell behind")
-
-
 class Transport:
     """JSON requests to the daemon at `address` (`http://` or `https://`, maybe with a path
     prefix), each bounded by `timeout` seconds. One thread at a time."""
@@ -171,7 +163,8 @@ class Transport:
         # server closed the connection (a `Connection: close` answer, an error).
         self.connection = connection_class(parts.hostname or "", parts.port, timeout=timeout)
         self.streams: set[HTTPConnection] = set()
-        """Open change streams, which `close()` ends even while another thread reads them."""
+        """Open change streams (`_changes.py`), which `close()` ends even while another thread
+        reads them."""
 
     def close(self) -> None:
         self.connection.close()
@@ -202,10 +195,7 @@ class Transport:
         if self.scheme not in ("http", "https"):
             reason = f"Request URL has an unsupported protocol '{self.scheme}://'."
             raise DaemonUnreachable(self.address, reason)
-        target = quote(self.prefix + path, safe=_TARGET_SAFE)
-        query = {name: _param(value) for name, value in (params or {}).items() if value is not None}
-        if query:
-            target += ("&" if "?" in target else "?") + urlencode(query, doseq=True)
+        target = self.target(path, params)
         headers = dict(self.headers)
         body = None
         if json is not None:
@@ -223,6 +213,15 @@ class Transport:
         if status >= 400:
             raise HatchetError.from_response(status, answer, reason or _phrase(status))
         return jsonlib.loads(answer)
+
+    def target(self, path: str, params: dict[str, Any] | None = None) -> str:
+        """The request target of `path` (below the address's own path) with `params` as its
+        query: `None` values left out, lists repeating the name."""
+        target = quote(self.prefix + path, safe=_TARGET_SAFE)
+        query = {name: _param(value) for name, value in (params or {}).items() if value is not None}
+        if query:
+            target += ("&" if "?" in target else "?") + urlencode(query, doseq=True)
+        return target
 
     def _failure(self, failure: _NotConnected | _NoAnswer, timeout: float) -> DaemonUnreachable:
         """What a caller sees of an attempt that got no answer."""
@@ -328,55 +327,6 @@ class Transport:
             raise
 
 
-def stream_events(
-    transport: Transport, path: str, params: dict[str, Any] | None = None, *, idle: float = 30.0
-) -> Iterator[tuple[str, str]]:
-    """Read a Server-Sent Events stream: ("open", "") once the server accepted it, then (event
-    name, data) for each event, until the server ends it. Uses a connection of its own, which
-    `transport.close()` also closes; `idle` seconds without a byte (the daemon sends a comment
-    every 10) mean the daemon is gone: `DaemonUnreachable`."""
-    parts = urlsplit(transport.address)
-    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
-    connection = connection_class(parts.hostname or "", parts.port, timeout=idle)
-    transport.streams.add(connection)
-    target = quote(transport.prefix + path, safe=_TARGET_SAFE)
-    query = {name: _param(value) for name, value in (params or {}).items() if value is not None}
-    if query:
-        target += "?" + urlencode(query, doseq=True)
-    headers = {**transport.headers, "Accept": "text/event-stream"}
-    try:
-        connection.request("GET", target, headers=headers)
-        response = connection.getresponse()
-        if response.status >= 400:
-            body = response.read()
-            raise HatchetError.from_response(status=response.status, body=body)
-        yield "open", ""  # subscribed: what is committed from now on will come
-        name, data = "message", list[str]()
-        while line := response.readline():
-            text = line.decode().rstrip("\r\n")
-            if not text:  # a blank line ends an event
-                if data:
-                    yield name, "\n".join(data)
-                name, data = "message", []
-            elif text.startswith("event:"):
-                name = text[6:].strip()
-            elif text.startswith("data:"):
-                data.append(text[5:].lstrip())
-    except Exception as exc:
-        if connection not in transport.streams:
-            # `close()` ended it from another thread, mid-read: whatever http.client raised
-            # then (a short chunk, a vanished file) is the end of the stream, not a failure.
-            return
-        if isinstance(exc, TimeoutError):
-            raise DaemonUnreachable(transport.address, f"silent for {idle} s") from None
-        if isinstance(exc, OSError | HTTPException):
-            raise DaemonUnreachable(transport.address, str(exc) or type(exc).__name__) from None
-        raise
-    finally:
-        transport.streams.discard(connection)
-        connection.close()
-
-
 def _param(value: Any) -> Any:
     """A query parameter's value as the API reads it: booleans are `true` / `false` (as JSON and
     httpx write them), lists element by element."""
@@ -393,3 +343,11 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
+
+
+def request_headers(token: str | None) -> dict[str, str]:
+    """The headers every request to the daemon carries: JSON, who is asking, the bearer token."""
+    headers = {"Accept": "application/json", "User-Agent": f"hatchet-cli/{__version__}"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers

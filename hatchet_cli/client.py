@@ -5,18 +5,18 @@ from hatchet_cli import Client
 
 with Client() as client:                       # $HATCHET_ADDRESS, else http://127.0.0.1:7070
     event = client.events.push("user:create", {"username": "ada"})
-    trace = client.runs.get(event.run_ids[0])
+    trace = client.runs.wait(event.run_ids[0], timeout=30)   # final, with step outputs
 ```
 
 Every call returns a `hatchetd.contracts` model or raises `HatchetError` (the daemon answered with
 an error) or `DaemonUnreachable` (it did not answer at all; `DaemonNotAnswering`, a kind of it,
-when it took the connection but sent no answer in time).
+when it took the connection but sent no answer in time); a wait that runs out of time raises
+`RunWaitTimeout`.
 """
 
 from __future__ import annotations
 
 import builtins
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -24,16 +24,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from hatchet_cli._changes import ChangesLost, follow_logs, read_changes
 from hatchet_cli._client_events import Events, new_idempotency_key, query_time
 from hatchet_cli._http import (
-    ChangesLost,
     DaemonNotAnswering,
     DaemonUnreachable,
     HatchetError,
     Transport,
-    stream_events,
 )
 from hatchet_cli._retry import DEFAULT_RETRY_FOR
+from hatchet_cli._wait import PushResult, RunWaitTimeout, wait_for_runs
 
 # The models are imported when a call needs them, not with this module: a CLI command that only
 # passes the daemon's JSON on (`hatchet events push -o id`) starts without loading pydantic.
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         WorkflowInfo,
         WorkflowList,
     )
+    from hatchetd.contracts.changes import Change
     from hatchetd.contracts.runs import RunTrace, StepLog, WorkflowRun
     from hatchetd.contracts.workflows import WorkflowVersion
 
@@ -56,6 +57,8 @@ __all__ = [
     "DaemonNotAnswering",
     "DaemonUnreachable",
     "HatchetError",
+    "PushResult",
+    "RunWaitTimeout",
 ]
 
 DEFAULT_ADDRESS = "http://127.0.0.1:7070"
@@ -151,28 +154,26 @@ class Client:
         kinds: Iterable[str] = (),
         run_id: str | None = None,
         on_open: Callable[[], None] | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Every write the daemon commits from now on, as `Change` documents, as it commits them
-        (`GET /api/v1/changes`); blocks between changes. Filter by `kinds` (`event`, `run`,
-        `job_run`, `step_run`, `worker`, `workflow`) and by `run_id` (a unique prefix will do).
+    ) -> Iterator[Change]:
+        """Every write the daemon commits from now on, as `Change` models, as it commits them
+        (`GET /api/v1/changes`); blocks between changes. Filter by `kinds` (`ChangeKind` values:
+        `event`, `run`, `job_run`, `step_run`, `step_log`, `worker`, `workflow`) and by `run_id`
+        (a unique prefix will do: the run, its job and step runs and its log lines).
 
         Ends when the daemon shuts down; raises `ChangesLost` when this reader fell behind (read
-        the state again, then subscribe again) and `DaemonUnreachable` when the daemon went away.
+        the state again, then subscribe again), `HatchetError` when the daemon refused the
+        subscription (an unknown run: 404) and `DaemonUnreachable` when the daemon went away.
         `on_open()` is called once the daemon has accepted the subscription: changes committed
         after that are not missed (read the state then, not before).
+
+        The stream has a connection of its own; `close()` ends it, even from another thread.
         """
-        params = {"kind": list(kinds) or None, "run_id": run_id}
-        for name, data in stream_events(self._http, "/api/v1/changes", params):
-            if name == "open":
-                if on_open is not None:
-                    on_open()
-            elif name == "change":
-                change: dict[str, Any] = json.loads(data)
+        run_ids = () if run_id is None else (run_id,)
+        for change in read_changes(self._http, kinds=kinds, run_ids=run_ids):
+            if change is not None:
                 yield change
-            elif name == "lagged":
-                raise ChangesLost(self.address)
-            elif name == "end":
-                return
+            elif on_open is not None:
+                on_open()
 
 
 class Runs:
@@ -227,6 +228,33 @@ class Runs:
 
         path = f"/api/v1/runs/{quote(run_id, safe='')}"
         return RunTrace.model_validate(self._client.request("GET", path))
+
+    def wait(self, run_id: str, timeout: float | None = None) -> RunTrace:
+        """The run's trace once it is final (SUCCEEDED, FAILED or CANCELLED), step outputs
+        included; at once if it already is.
+
+        Follows the change stream (nothing is polled). `timeout` is in seconds (None: no limit);
+        when it passes first, `RunWaitTimeout` carries the run as it is then (`.traces[0]`), and
+        the run goes on. An unknown id is a `HatchetError` with status 404.
+        """
+        (trace,) = wait_for_runs(self._client, [run_id], timeout)
+        return trace
+
+    def wait_all(
+        self, run_ids: Iterable[str], timeout: float | None = None
+    ) -> builtins.list[RunTrace]:
+        """`wait()` for several runs within one `timeout`: their final traces, in the order
+        given. On timeout `RunWaitTimeout.traces` holds every one of them as it is then."""
+        if isinstance(run_ids, str):
+            raise TypeError("wait_all() takes a list of run ids; wait() takes one")
+        return wait_for_runs(self._client, builtins.list(run_ids), timeout)
+
+    def follow_logs(self, run_id: str) -> Iterator[StepLog]:
+        """Every line the run's steps logged so far, then each line as it is logged, until the
+        run is final (then the iteration ends). Blocks between lines; follows the change
+        stream, reading everything again if it cut this reader off. An unknown id is a
+        `HatchetError` with status 404."""
+        return follow_logs(self._client, run_id)
 
 
 class Workers:

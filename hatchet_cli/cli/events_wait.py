@@ -1,13 +1,11 @@
 """`hatchet events push --wait`: follow the runs an event triggered until every one is final.
 
-The daemon has no change stream yet, so this polls: one request per poll whatever the number of
-runs (the runs listing filtered by the event), quickly at first since most local runs finish in
-well under a second, then once a second.
+The client's `runs.wait_all` does the waiting on the daemon's change stream: one subscription
+for all the runs, each run read when it is final, nothing polled.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -19,10 +17,6 @@ if TYPE_CHECKING:
     from hatchet_cli.client import Client
     from hatchetd.contracts.events import Event
     from hatchetd.contracts.runs import WorkflowRun
-
-FIRST_POLL = 0.05
-"""Seconds before the second look; each wait after doubles, up to `MAX_POLL`."""
-MAX_POLL = 1.0
 
 
 def wait_and_report(
@@ -64,26 +58,13 @@ def pushed(event: Event) -> str:
 def wait_for_runs(client: Client, event: Event, timeout: float) -> tuple[list[WorkflowRun], bool]:
     """The runs `event` triggered in the order it lists them, and True, once all are final; as
     they are when `timeout` seconds have passed, and False, if some are still going then."""
-    deadline = time.monotonic() + timeout
-    interval = FIRST_POLL
-    while True:
-        runs = runs_of(client, event)
-        if all(run.status.is_final for run in runs):
-            return runs, True
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return runs, False
-        time.sleep(min(interval, left))
-        interval = min(interval * 2, MAX_POLL)
+    from hatchet_cli.client import RunWaitTimeout
 
-
-def runs_of(client: Client, event: Event) -> list[WorkflowRun]:
-    """The runs `event` triggered, now, in the order of `event.run_ids`."""
-    if not event.run_ids:
-        return []
-    listed = client.runs.list(event_id=event.id, limit=1000).items
-    by_id = {run.id: run for run in listed}
-    return [by_id[run_id] for run_id in event.run_ids if run_id in by_id]
+    try:
+        traces = client.runs.wait_all(event.run_ids, timeout=timeout)
+    except RunWaitTimeout as late:
+        return late.runs, False
+    return [trace.run for trace in traces], True
 
 
 def verdict(runs: list[WorkflowRun], finished: bool, timeout: float) -> str | None:

@@ -31,7 +31,6 @@ from hatchet_cli.cli.runs_trace import print_trace
 from hatchet_cli.cli.runs_watch import (
     final_trace,
     interrupt_exits_130,
-    log_batches,
     trace_changes,
     watch_trace,
 )
@@ -234,20 +233,22 @@ def logs(
 def _follow_logs(ctx: typer.Context, run_id: str, output: OutputFormat) -> None:
     """`logs --follow`: each line once, as it arrives, in the `-o` format's streaming form."""
     count = 0
+    names: dict[str, str] = {}
     with interrupt_exits_130(), daemon_errors(), connect(ctx) as client:
-        for trace, lines in log_batches(client, run_id):
-            names = _step_names(trace)
-            for log in lines:
-                if output is OutputFormat.json:
-                    typer.echo(json.dumps(to_json(log), ensure_ascii=False), color=False)
-                elif output is OutputFormat.yaml:
-                    data("---")
-                    print_yaml(to_json(log))
-                elif output is OutputFormat.id:
-                    data(log.step_run_id)
-                else:
-                    data(_log_text(log, names))
-            count += len(lines)
+        for log in client.runs.follow_logs(run_id):
+            if output is OutputFormat.json:
+                typer.echo(json.dumps(to_json(log), ensure_ascii=False), color=False)
+            elif output is OutputFormat.yaml:
+                data("---")
+                print_yaml(to_json(log))
+            elif output is OutputFormat.id:
+                data(log.step_run_id)
+            else:
+                if log.step_run_id not in names:  # the first line of a step run: name them all
+                    names = _step_names(client.runs.get(run_id))
+                    names.setdefault(log.step_run_id, short(log.step_run_id))
+                data(_log_text(log, names))
+            count += 1
     if output is OutputFormat.table and not count:
         diagnostic("no log lines")
 

@@ -1,16 +1,15 @@
-"""Following a run as it happens: `hatchet runs show --watch` and `hatchet runs logs --follow`.
+"""Following a run as it happens: `hatchet runs show --watch` (`hatchet runs logs --follow` is the
+client's `runs.follow_logs`).
 
 `--watch` rereads the run whenever the daemon's change stream says it changed (and every few
-seconds regardless, in case the stream is down); `--follow` polls, since log lines are not in
-the stream. Only `trace_changes` and `log_batches` know how; what the commands draw only sees
-the traces and log lines those yield.
+seconds regardless, in case the stream is down). Only `trace_changes` knows how; what the command
+draws only sees the traces it yields.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,19 +25,15 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from hatchet_cli.client import Client
-    from hatchetd.contracts.runs import RunTrace, StepLog
+    from hatchetd.contracts.runs import RunTrace
 
 __all__ = [
-    "POLL_INTERVAL",
     "final_trace",
     "interrupt_exits_130",
-    "log_batches",
     "trace_changes",
     "watch_trace",
 ]
 
-POLL_INTERVAL = 0.4
-"""Seconds between two reads of a run's logs: live enough for people, a trickle of requests."""
 WATCH_FALLBACK = 2.0
 """Seconds between two reads of a watched run when the change stream says nothing."""
 
@@ -101,33 +96,6 @@ class _Nudges:
     def close(self) -> None:
         self._stream.close()  # ends the stream even mid-read; the thread returns
         self._thread.join(2)
-
-
-def log_batches(
-    client: Client, run_id: str, *, interval: float = POLL_INTERVAL
-) -> Iterator[tuple[RunTrace, list[StepLog]]]:
-    """The lines the run logged so far, then each poll's new lines, until the run is final; each
-    batch beside the trace read just before it (to name the step runs)."""
-    # How many lines of each step run were yielded: a step run's lines only ever grow at its end,
-    # so its first `printed[id]` lines are old. (Lines carry no id; two alike are both printed.)
-    printed: dict[str, int] = {}
-    while True:
-        # The state first, then the lines: once the run reads final, no line can follow the
-        # lines read after it, so the last batch is complete.
-        trace = client.runs.get(run_id)
-        run_id = trace.run.id
-        seen: dict[str, int] = {}
-        fresh: list[StepLog] = []
-        for line in client.runs.logs(run_id):
-            index = seen.get(line.step_run_id, 0)
-            seen[line.step_run_id] = index + 1
-            if index >= printed.get(line.step_run_id, 0):
-                fresh.append(line)
-        printed.update(seen)
-        yield trace, fresh
-        if trace.run.status.is_final:
-            return
-        time.sleep(interval)
 
 
 def final_trace(changes: Iterator[RunTrace]) -> RunTrace:

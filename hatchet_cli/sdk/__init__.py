@@ -18,8 +18,10 @@ Everything public is re-exported here (and from `hatchet_cli`); the `_modules` a
 
 from __future__ import annotations
 
+from hatchetd.contracts.worker_protocol import TriggerEvent
+
 from ._connection import WorkerRejected
-from ._context import Context
+from ._context import CancelFlag, Context
 from ._worker import Worker
 
-__all__ = ["Context", "Worker", "WorkerRejected"]
+__all__ = ["CancelFlag", "Context", "TriggerEvent", "Worker", "WorkerRejected"]

@@ -7,9 +7,25 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hatchetd.contracts.json_values import escape_unstorable
+from hatchetd.contracts.worker_protocol import TriggerEvent
 
 MAX_LOG_LINE = 64 * 1024
 """The longest line `ctx.log()` sends (the protocol's limit); longer lines are cut."""
+
+
+class CancelFlag(threading.Event):
+    """`ctx.cancelled`: a `threading.Event` that is also a plain condition.
+
+    `if ctx.cancelled:` is false until the step run is cancelled, then true (a bare
+    `threading.Event` is always true). `wait(timeout)` and `is_set()` work as on any event:
+    `ctx.cancelled.wait(5)` sleeps up to 5 s, and returns True at once on a cancel.
+    """
+
+    def __bool__(self) -> bool:
+        return self.is_set()
+
+    def __repr__(self) -> str:
+        return f"CancelFlag({'set' if self.is_set() else 'not set'})"
 
 
 class Context:
@@ -29,6 +45,9 @@ class Context:
         action: str,
         step_outputs: Mapping[str, Any],
         log_sink: Callable[[str], None],
+        step_id: str | None = None,
+        workflow_name: str | None = None,
+        event: TriggerEvent | None = None,
     ) -> None:
         self._step_run_id = step_run_id
         self._workflow_run_id = workflow_run_id
@@ -36,7 +55,10 @@ class Context:
         self._action = action
         self._step_outputs = dict(step_outputs)
         self._log_sink = log_sink
-        self._cancelled = threading.Event()
+        self._step_id = step_id
+        self._workflow_name = workflow_name
+        self._event = event
+        self._cancelled = CancelFlag()
 
     @property
     def step_run_id(self) -> str:
@@ -44,9 +66,36 @@ class Context:
         return self._step_run_id
 
     @property
+    def step_id(self) -> str:
+        """The step's `id` in the workflow file, e.g. `greetUser`.
+
+        With the run id it names this step of this run on every attempt:
+        `f"{ctx.workflow_run_id}:{ctx.step_id}"` is an idempotency key for the step's side effects.
+        """
+        if self._step_id is None:
+            raise _unknown("step_id")
+        return self._step_id
+
+    @property
     def workflow_run_id(self) -> str:
         """The id of the workflow run it belongs to."""
         return self._workflow_run_id
+
+    @property
+    def workflow_name(self) -> str:
+        """The `name` of the workflow being run."""
+        if self._workflow_name is None:
+            raise _unknown("workflow_name")
+        return self._workflow_name
+
+    @property
+    def event(self) -> TriggerEvent | None:
+        """The event that started the workflow run (`id`, `key`, `created_at`), or None for a run
+        no event started (a cron schedule's). Its data is not here: the step's `with:` passes on
+        what the action needs of it."""
+        if self._step_id is None:  # every daemon that sends the event sends the step id
+            raise _unknown("event")
+        return self._event
 
     @property
     def attempt(self) -> int:
@@ -59,10 +108,10 @@ class Context:
         return self._action
 
     @property
-    def cancelled(self) -> threading.Event:
+    def cancelled(self) -> CancelFlag:
         """Set when the daemon cancels this step run (a timeout, a user's cancel, a failed job).
 
-        A sync action should check `ctx.cancelled.is_set()` in its loops, or wait on it instead of
+        A sync action should check `if ctx.cancelled:` in its loops, or wait on it instead of
         sleeping (`ctx.cancelled.wait(5)`), and return early; an async action is also cancelled
         with `asyncio.CancelledError`. Either way the result of a cancelled step is not sent.
         """
@@ -102,3 +151,11 @@ class Context:
             f"Context(action={self._action!r}, step_run_id={self._step_run_id!r}, "
             f"attempt={self._attempt})"
         )
+
+
+def _unknown(attribute: str) -> RuntimeError:
+    # Raised rather than None: a key built from a None step id would be the same for every step.
+    return RuntimeError(
+        f"ctx.{attribute} is unknown: the daemon that assigned this step is older than this "
+        "worker's hatchet-cli and does not send it; upgrade hatchetd"
+    )

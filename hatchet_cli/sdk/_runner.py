@@ -188,6 +188,9 @@ class StepRunner:
             action=assign.action,
             step_outputs=assign.step_outputs,
             log_sink=lambda line: self._log(key, line),
+            step_id=assign.step_id,
+            workflow_name=assign.workflow_name,
+            event=assign.event,
         )
         task = self._loop.create_task(
             self._run(assign, context), name=f"hatchet step run {assign.step_run_id}"

@@ -17,7 +17,12 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.frames import CloseCode
 
 from hatchetd.contracts.json_values import text_problem
-from hatchetd.contracts.worker_protocol import Register, WorkerMessage
+from hatchetd.contracts.worker_protocol import (
+    PROTOCOL_HEADER,
+    PROTOCOL_REVISION,
+    Register,
+    WorkerMessage,
+)
 
 from ._actions import Action, ActionFunction
 from ._connection import (
@@ -210,6 +215,15 @@ class Worker:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _serve_at(self, address: str, *, token: str | None) -> None:
+        """Connect to `address` from now on (`hatchet_cli.testing` points a user's worker at its
+        temporary daemon); only while the worker is not running."""
+        if self._state is not None:
+            raise RuntimeError(f"worker {self.name!r} is running: stop it first")
+        self.address = resolve_address(address)
+        self._url = socket_url(self.address)
+        self._token = token
+
     def _step_runner(self, emit: Callable[[WorkerMessage], None]) -> StepRunner:
         """The execution path with its output going to `emit`: the socket, or a test's list."""
         return StepRunner(self._actions, slots=self.slots, emit=emit)
@@ -284,7 +298,9 @@ class Worker:
     async def _serve(self, runner: StepRunner, outgoing: Outgoing, state: _RunState) -> None:
         """Connect, and reconnect with backoff, until a graceful stop has nothing left to do."""
         backoff = Backoff(self.reconnect_delay, self.max_reconnect_delay)
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        headers = {PROTOCOL_HEADER: str(PROTOCOL_REVISION)}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
         while not (state.stopping.is_set() and runner.idle):
             try:
                 async with connect(

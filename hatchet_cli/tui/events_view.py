@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -28,6 +28,9 @@ from hatchet_cli.tui.event_detail import EditPayloadScreen, EventDetailPane
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.messages import EventReplayed
 from hatchet_cli.tui.view import View
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
 
 PAGE = 200
 """How many events one read brings."""
@@ -250,9 +253,9 @@ class EventsView(View):
 
     # -- live --------------------------------------------------------------------------------
 
-    def apply_change(self, change: dict[str, Any]) -> None:
-        if change["kind"] == "event":
-            event = {"run_ids": [], "replay_ids": [], **change["record"]}
+    def apply_change(self, change: Change) -> None:
+        if change.kind == "event":
+            event = {"run_ids": [], "replay_ids": [], **change.record}
             if any(known["id"] == event["id"] for known in self.events):
                 return
             if self.filter.matches_new(event):
@@ -261,8 +264,8 @@ class EventsView(View):
             origin = event.get("replayed_from_id")
             if origin:
                 self._update(origin, "replay_ids", event["id"])
-        elif change["kind"] == "run" and change["record"].get("event_id"):
-            run = change["record"]
+        elif change.kind == "run" and change.record.get("event_id"):
+            run = change.record
             self._update(run["event_id"], "run_ids", run["id"])
             self.query_one(EventDetailPane).apply_run(run)
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hatchet_cli.client import ChangesLost, Client, DaemonUnreachable, HatchetError
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
 
 T = TypeVar("T")
 
@@ -57,7 +60,7 @@ class DaemonLink:
 
     def follow(
         self,
-        on_change: Callable[[dict[str, Any]], object],
+        on_change: Callable[[Change], object],
         on_state: Callable[[bool, str], object],
         stop: threading.Event,
     ) -> None:

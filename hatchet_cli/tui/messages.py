@@ -7,18 +7,21 @@ The change-stream thread posts `DaemonChanged` and `ConnectionState` to the app;
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
 
 
 class DaemonChanged(Message):
     """The daemon committed a write (one `Change` document of the change stream)."""
 
-    def __init__(self, change: dict[str, Any]) -> None:
+    def __init__(self, change: Change) -> None:
         super().__init__()
         self.change = change
-        """The `Change` document: seq, kind, id, run_id, status, committed_at, record."""
+        """The change: seq, kind, id, run_id, status, committed_at, record."""
 
 
 class ConnectionState(Message):

@@ -9,7 +9,7 @@ the run's trace.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -25,6 +25,7 @@ from hatchet_cli.tui.view import View
 from hatchet_cli.tui.waterfall_bar import duration, status_text
 
 if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
     from hatchetd.contracts.runs import WorkflowRun
 
 __all__ = ["STATUS_FILTERS", "RunsView"]
@@ -72,7 +73,7 @@ class RunsView(View):
         self.now: datetime | None = None
         """The time durations of unfinished runs are measured to; None: the clock."""
         self._loading = False
-        self._held: list[dict[str, Any]] = []
+        self._held: list[Change] = []
         self._generation = 0
 
     def compose(self) -> ComposeResult:
@@ -148,15 +149,15 @@ class RunsView(View):
             self.apply_change(change)
         self._fill()
 
-    def apply_change(self, change: dict[str, Any]) -> None:
+    def apply_change(self, change: Change) -> None:
         """A new run goes on top if the filters let it in; a known run is updated in place."""
-        if change.get("kind") != "run" or not isinstance(change.get("record"), dict):
+        if change.kind != "run":
             return
         if self._loading:
             self._held.append(change)
         from hatchetd.contracts.runs import WorkflowRun
 
-        run = WorkflowRun.model_validate(change["record"])
+        run = WorkflowRun.model_validate(change.record)
         known = self.runs.get(run.id)
         if known is not None:
             if known.status.is_final and not run.status.is_final:

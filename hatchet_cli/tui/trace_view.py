@@ -30,12 +30,15 @@ from hatchet_cli.tui.view import View
 from hatchet_cli.tui.waterfall_bar import bar_text, duration, status_text
 
 if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
     from hatchetd.contracts.runs import RunTrace, StepLog
 
 __all__ = ["TraceView"]
 
 RELOAD_DELAY = 0.1
 """Changes arriving within this many seconds of each other cause one reread of the trace."""
+_OF_A_RUN = frozenset({"run", "job_run", "step_run", "step_log"})
+"""The kinds of change that belong to a run (and carry its id)."""
 BAR_WIDTH = 24
 
 
@@ -124,12 +127,13 @@ class TraceView(View):
         if generation == self._generation:
             self.app.call_from_thread(self.show_trace, trace, None, logs)
 
-    def apply_change(self, change: dict[str, Any]) -> None:
-        """A change to the shown run (itself, a job run or a step run) rereads the trace soon."""
-        if self.run_id is None or change.get("kind") not in {"run", "job_run", "step_run"}:
+    def apply_change(self, change: Change) -> None:
+        """A change to the shown run (itself, a job run, a step run or a log line) rereads the
+        trace and its logs soon."""
+        if self.run_id is None or change.kind not in _OF_A_RUN:
             return
         shown = self.trace.run.id if self.trace is not None else self.run_id
-        if not str(change.get("run_id") or "").startswith(shown):
+        if not (change.run_id or "").startswith(shown):
             return
         if self._reload_timer is None:
             self._reload_timer = self.set_timer(RELOAD_DELAY, self._reload_now)

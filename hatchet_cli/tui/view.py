@@ -8,11 +8,14 @@ every reconnection (`reload()`), and applies each change of the stream as it arr
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.widget import Widget
 
 from hatchet_cli.tui.link import DaemonLink
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
 
 
 class View(Widget):
@@ -33,6 +36,6 @@ class View(Widget):
         Called when the view is first shown and after the stream reconnects."""
         raise NotImplementedError
 
-    def apply_change(self, change: dict[str, Any]) -> None:
-        """Apply one change of the stream (a `Change` document), on the app's loop."""
+    def apply_change(self, change: Change) -> None:
+        """Apply one change of the stream, on the app's loop."""
         raise NotImplementedError

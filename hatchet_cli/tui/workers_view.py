@@ -8,7 +8,7 @@ ages count up every second on their own.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -17,6 +17,9 @@ from textual.widgets import DataTable, Static
 
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.view import View
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
 
 SETTLE = 0.3
 """Seconds to gather changes before rereading the workers."""
@@ -126,7 +129,7 @@ class WorkersView(View):
             if worker["id"] in table.rows:
                 table.update_cell(worker["id"], "heartbeat", age(worker["last_heartbeat_at"], now))
 
-    def apply_change(self, change: dict[str, Any]) -> None:
-        if change["kind"] in ("worker", "step_run") and not self._pending:
+    def apply_change(self, change: Change) -> None:
+        if change.kind in ("worker", "step_run") and not self._pending:
             self._pending = True
             self.set_timer(SETTLE, self.reload)

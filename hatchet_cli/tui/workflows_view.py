@@ -11,7 +11,7 @@ shown it also rereads the (small) workflow list every `RECHECK` seconds.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -24,6 +24,9 @@ from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.messages import RunStarted
 from hatchet_cli.tui.run_input import RunInputScreen
 from hatchet_cli.tui.view import View
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
 
 RECHECK = 2.0
 """Seconds between rereads of the workflow list while the view is shown."""
@@ -106,8 +109,8 @@ class WorkflowsView(View):
             lines.stylize("red", 0, len(lines.plain))
         self.query_one("#workflow-errors", Static).update(lines)
 
-    def apply_change(self, change: dict[str, Any]) -> None:
-        if change["kind"] == "workflow":
+    def apply_change(self, change: Change) -> None:
+        if change.kind == "workflow":
             self.reload()
 
     def selected_workflow(self) -> dict[str, Any] | None:

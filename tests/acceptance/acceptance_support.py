@@ -176,11 +176,15 @@ class Workers:
 
     processes: list[subprocess.Popen[str]] = field(default_factory=list)
 
-    def start(self, daemon: Daemon, *args: str, name: str = "example") -> subprocess.Popen[str]:
+    def start(
+        self, daemon: Daemon, *args: str, name: str = "example", script: Path = EXAMPLE_WORKER
+    ) -> subprocess.Popen[str]:
+        """Start a worker script (the example worker unless `script` is given) with `--name`
+        and `args`, and wait until it is registered."""
         before = {w["worker"]["id"] for w in daemon.get("/api/v1/workers")}
         env = {**os.environ, "HATCHET_ADDRESS": daemon.address, "HATCHET_LOG_LEVEL": "WARNING"}
         process = subprocess.Popen(
-            [sys.executable, str(EXAMPLE_WORKER), "--name", name, *args],
+            [sys.executable, str(script), "--name", name, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -47,6 +47,18 @@ def _workflow_text(name: str, *, seconds: float, retries: int = 0, cron: str | N
     )
 
 
+LOGGED = """\
+name: logged
+on: [logged:go]
+jobs:
+  main:
+    steps:
+      - id: log
+        action: rel:log
+        with: {lines: "{{ .input.lines }}"}
+"""
+
+
 class Cluster:
     """Replicas of hatchetd on one database, each with its own copy of the workflow folder."""
 
@@ -296,6 +308,15 @@ def test_a_change_stream_on_one_replica_follows_a_run_on_another(
         assert [c["status"] for c in mine][-1] == "SUCCEEDED"
         assert mine[0]["status"] in ("PENDING", "RUNNING")
         assert mine[-1]["record"]["finished_at"] is not None
+
+        # Log lines cross too, a line too long for one NOTIFY included (A reads it back).
+        cluster.workflow("logged", LOGGED)
+        lines = ["short", "x" * 20_000, "last"]
+        with listening(a, kind=["step_log"]) as received:
+            run_id = push(b, "logged:go", {"lines": lines})["run_ids"][0]
+            logged = take_until(received, lambda c: c["record"]["line"] == "last")
+        assert [c["record"]["line"] for c in logged] == lines
+        assert {c["run_id"] for c in logged} == {run_id}
 
 
 def test_an_edit_on_one_replica_is_what_every_replica_runs(

@@ -12,7 +12,7 @@ from hatchetd.api.change_hub import ChangeHub, Ended, Item, Lagged
 from hatchetd.contracts.changes import Change, ChangeKind
 from hatchetd.contracts.enums import RunStatus, TriggerKind
 from hatchetd.contracts.events import Event
-from hatchetd.contracts.runs import WorkflowRun
+from hatchetd.contracts.runs import RunStepLog, StepLog, WorkflowRun
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -42,7 +42,7 @@ def drain(queue: asyncio.Queue[Item]) -> list[Item]:
 def test_changes_are_numbered_and_filtered() -> None:
     hub = ChangeHub()
     everything = hub.subscribe()
-    runs_of_r1 = hub.subscribe([ChangeKind.RUN], run_id="r1")
+    runs_of_r1 = hub.subscribe([ChangeKind.RUN], run_ids=["r1"])
     hub.publish([event(1), run("r1", RunStatus.RUNNING), run("r2", RunStatus.RUNNING)], T0)
     hub.publish([run("r1", RunStatus.SUCCEEDED)], T0)
 
@@ -52,6 +52,31 @@ def test_changes_are_numbered_and_filtered() -> None:
     mine = [c for c in drain(runs_of_r1.queue) if isinstance(c, Change)]
     assert [(c.id, c.status) for c in mine] == [("r1", "RUNNING"), ("r1", "SUCCEEDED")]
     assert mine[1].record["status"] == "SUCCEEDED"
+
+
+def test_a_log_line_is_a_step_log_change_of_its_run() -> None:
+    hub = ChangeHub()
+    of_r1 = hub.subscribe(run_ids=["r1"])
+    line = RunStepLog(workflow_run_id="r1", step_run_id="s1", at=T0, line="hello")
+    hub.publish([line, line.model_copy(update={"workflow_run_id": "r2"})], T0)
+
+    (change,) = drain(of_r1.queue)
+    assert isinstance(change, Change)
+    assert (change.kind, change.id, change.run_id, change.status) == (
+        ChangeKind.STEP_LOG,
+        "s1",
+        "r1",
+        None,
+    )
+    assert change.record_model() == line
+    assert StepLog.model_validate(change.record) == StepLog(step_run_id="s1", at=T0, line="hello")
+
+
+def test_a_subscription_may_follow_several_runs() -> None:
+    hub = ChangeHub()
+    two = hub.subscribe([ChangeKind.RUN], run_ids=["r1", "r3"])
+    hub.publish([run(n, RunStatus.RUNNING) for n in ("r1", "r2", "r3")], T0)
+    assert [c.id for c in drain(two.queue) if isinstance(c, Change)] == ["r1", "r3"]
 
 
 def test_numbers_keep_counting_while_nobody_listens() -> None:

@@ -257,12 +257,15 @@ def test_watch_without_a_daemon_exits_5(closed_address: str) -> None:
 def test_logs_follow_prints_lines_logged_after_it_started_and_stops_with_the_run(
     hatchet: Hatchet,
 ) -> None:
-    gate = threading.Event()
+    gate, printed = threading.Event(), threading.Event()
+    logged_at: list[float] = []
 
     def create_sandbox(input: dict[str, Any], ctx: Context) -> dict[str, Any]:
         ctx.log("creating the sandbox")
         gate.wait(DEADLINE)  # until the test has seen `logs -f` print the line above
+        logged_at.append(time.monotonic())
         ctx.log("sandbox ready")
+        printed.wait(DEADLINE)  # the step goes on until `logs -f` printed that line too
         return {"sandboxId": "sbx_1"}
 
     def has_logged(run_id: str) -> bool:
@@ -275,7 +278,12 @@ def test_logs_follow_prints_lines_logged_after_it_started_and_stops_with_the_run
         with command(hatchet.address, "runs", "logs", run_id, "--follow") as follow:
             follow.wait_for_line(lambda line: "creating the sandbox" in line, "the first line")
             gate.set()
+            follow.wait_for_line(lambda line: "sandbox ready" in line, "the line logged later")
+            took = time.monotonic() - logged_at[0]
+            printed.set()
             code, out, err = follow.finish()
+
+    assert took < 2.0, f"`logs -f` printed a line {took:.2f} s after the step logged it"
 
     assert (code, err) == (0, "")
     lines = [line.split("  ", 1)[1] for line in out.splitlines()]  # without the time

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Any
 
 import pytest
 
 from hatchet_cli import Client
 from hatchet_cli.client import HatchetError
+from hatchetd.contracts.changes import Change, ChangeKind
+from hatchetd.contracts.events import Event
+from hatchetd.contracts.runs import WorkflowRun
 from tests.cli.conftest import Hatchet
 
 
 def test_pushes_arrive_as_changes(hatchet: Hatchet) -> None:
-    received: queue.Queue[dict[str, Any]] = queue.Queue()
+    received: queue.Queue[Change] = queue.Queue()
     reader = Client(hatchet.address)
 
     def read() -> None:
         for change in reader.changes(kinds=["event", "run"]):
             received.put(change)
-            if change["kind"] == "run":
+            if change.kind is ChangeKind.RUN:
                 return
 
     thread = threading.Thread(target=read, daemon=True)
@@ -38,11 +40,14 @@ def test_pushes_arrive_as_changes(hatchet: Hatchet) -> None:
         else:
             pytest.fail("no change arrived")
     assert event is not None
-    assert first["kind"] == "event"
-    assert first["record"]["key"] == "user:create"
+    assert first.kind is ChangeKind.EVENT
+    stored = first.record_model()
+    assert isinstance(stored, Event)
+    assert stored.key == "user:create"
     run = received.get(timeout=5)
-    assert run["kind"] == "run"
-    assert run["run_id"] in event.run_ids
+    assert run.kind is ChangeKind.RUN
+    assert run.run_id in event.run_ids
+    assert isinstance(run.record_model(), WorkflowRun)
     thread.join(5)
     reader.close()
 

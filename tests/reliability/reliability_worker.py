@@ -3,7 +3,8 @@
     python tests/reliability/reliability_worker.py [--name NAME] [--slots N]
 
 - `rel:sleep` sleeps `input.seconds` (default 0) and returns `{"slept", "tag", "worker"}`;
-- `rel:echo` returns its input unchanged.
+- `rel:echo` returns its input unchanged;
+- `rel:log` logs each line of `input.lines` (`ctx.log`) and returns `{"logged": count}`.
 
 The address comes from HATCHET_ADDRESS. Each step's start and end are printed on stdout
 (`started <step_run_id> <attempt>`, `finished <step_run_id> <attempt>`), flushed, so a test can
@@ -40,6 +41,12 @@ def build(name: str, slots: int) -> Worker:
     @worker.action("rel:echo")
     def echo(input: Any, ctx: Context) -> Any:
         return input
+
+    @worker.action("rel:log")
+    def log(input: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        for line in input["lines"]:
+            ctx.log(line)
+        return {"logged": len(input["lines"])}
 
     return worker
 

@@ -9,7 +9,7 @@ import pytest
 
 from hatchetd.contracts.enums import RunStatus, StepRunStatus, WorkerStatus
 from hatchetd.contracts.events import NewEvent
-from hatchetd.contracts.runs import NewRun, RunChange, StepRunChange, WorkflowRun
+from hatchetd.contracts.runs import NewRun, RunChange, RunStepLog, StepRunChange, WorkflowRun
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import Workflow, WorkflowVersion
 from hatchetd.store import IdempotencyKeyTaken, Store
@@ -93,6 +93,20 @@ def test_updates_report_the_record_as_written_and_guarded_no_ops_nothing(
     assert seen == [assigned, started, job, worker, lost]
     assert isinstance(seen[1], WorkflowRun)
     assert seen[1].status is RunStatus.RUNNING
+
+
+def test_log_lines_are_reported_with_their_run(
+    store: Store, seen: list[Written], new_run: Callable[..., NewRun]
+) -> None:
+    run = new_run()
+    store.create_runs([run])
+    seen.clear()
+    lines = [
+        RunStepLog(workflow_run_id=run.run.id, step_run_id=run.step_runs[0].id, at=T0, line=t)
+        for t in ("one", "two")
+    ]
+    store.append_step_logs(lines)
+    assert seen == lines
 
 
 def test_a_refused_write_reports_nothing(

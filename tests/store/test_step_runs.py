@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hatchetd.contracts.enums import CancelReason, StepRunStatus
 from hatchetd.contracts.ids import new_id
-from hatchetd.contracts.runs import NewRun, StepLog, StepRun, StepRunChange
+from hatchetd.contracts.runs import NewRun, RunStepLog, StepLog, StepRun, StepRunChange
 from hatchetd.store import Store
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -173,13 +173,22 @@ def test_step_runs_are_counted_by_state(store: Store, job: NewRun) -> None:
 def test_log_lines_come_back_in_the_order_stored(store: Store, job: NewRun) -> None:
     mine, theirs = job.step_runs[0], step(job)
     store.create_step_runs([theirs])
-    lines = [StepLog(step_run_id=mine.id, at=T0, line=f"line {i}") for i in range(5)]
+    run_id = job.run.id
+    lines = [
+        RunStepLog(workflow_run_id=run_id, step_run_id=mine.id, at=T0, line=f"line {i}")
+        for i in range(5)
+    ]
     store.append_step_logs(lines[:3])
-    store.append_step_logs([StepLog(step_run_id=theirs.id, at=T0, line="other")])
+    store.append_step_logs(
+        [RunStepLog(workflow_run_id=run_id, step_run_id=theirs.id, at=T0, line="other")]
+    )
     store.append_step_logs(lines[3:])
     store.append_step_logs([])
 
-    assert store.list_step_logs(mine.id) == lines
+    # The store keeps the line; the run it belongs to is its step run's.
+    assert store.list_step_logs(mine.id) == [
+        StepLog.model_validate(line.model_dump(exclude={"workflow_run_id"})) for line in lines
+    ]
     assert [log.line for log in store.list_step_logs(theirs.id)] == ["other"]
     assert store.list_step_logs("nope") == []
 

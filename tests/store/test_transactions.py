@@ -11,7 +11,7 @@ import pytest
 
 from hatchetd.contracts.enums import StepRunStatus
 from hatchetd.contracts.events import Event, EventQuery, NewEvent
-from hatchetd.contracts.runs import NewRun, StepLog, StepRunChange
+from hatchetd.contracts.runs import NewRun, RunStepLog, StepRunChange
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import WorkflowVersion
 from hatchetd.store import Store, iter_pages
@@ -130,7 +130,16 @@ def test_everything_written_is_there_after_a_reopen(
     with store.batch():
         store.create_runs([run])
         store.save_worker(worker)
-        store.append_step_logs([StepLog(step_run_id=run.step_runs[0].id, at=T0, line="hello")])
+        store.append_step_logs(
+            [
+                RunStepLog(
+                    workflow_run_id=run.run.id,
+                    step_run_id=run.step_runs[0].id,
+                    at=T0,
+                    line="hello",
+                )
+            ]
+        )
     store.close()
 
     again = open_stores(database_url)

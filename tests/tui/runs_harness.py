@@ -5,7 +5,7 @@ follower thread, with `ShowRun` answered as the real app answers it."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import App, ComposeResult
 
@@ -13,6 +13,9 @@ from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.messages import ConnectionState, DaemonChanged, ShowRun
 from hatchet_cli.tui.runs_view import RunsView
 from hatchet_cli.tui.trace_view import TraceView
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.changes import Change
 
 SIGN_UP = "post-user-sign-up"
 USER = {"user": {"firstName": "Ada", "email": "ada@example.com"}}
@@ -45,7 +48,7 @@ class RunsApp(App[None]):
             self._follower.start()
 
     def _read_changes(self) -> None:
-        def changed(change: dict[str, Any]) -> None:
+        def changed(change: Change) -> None:
             self.post_message(DaemonChanged(change))
 
         def state(connected: bool, why: str) -> None:

@@ -8,7 +8,9 @@ import pytest
 from hatchet_cli.client import Client
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.runs_view import RunsView
+from hatchetd.contracts.changes import Change, ChangeKind
 from hatchetd.contracts.enums import RunStatus
+from hatchetd.contracts.runs import WorkflowRun
 from tests.live import run_worker
 from tests.tui.runs_harness import SIGN_UP, USER, RunsApp
 from tests.tui.tui_support import focus, until
@@ -125,6 +127,19 @@ async def test_the_last_row_loads_the_next_page(
         assert view.table.row_count == 3
 
 
+def run_change(run: WorkflowRun) -> Change:
+    """The change the daemon streams when it writes `run`."""
+    return Change(
+        seq=1,
+        kind=ChangeKind.RUN,
+        id=run.id,
+        run_id=run.id,
+        status=run.status.value,
+        committed_at=run.created_at,
+        record=run.model_dump(mode="json"),
+    )
+
+
 async def test_changes_insert_new_runs_on_top_and_update_known_ones_in_place() -> None:
     from tests.tui.test_tui_runs_snapshots import NOW, NOWHERE, RUNS
 
@@ -134,17 +149,17 @@ async def test_changes_insert_new_runs_on_top_and_update_known_ones_in_place() -
         view.now = NOW
         view.show_runs(RUNS[1:], None)
         running = RUNS[0]
-        view.apply_change({"kind": "run", "record": running.model_dump(mode="json")})
+        view.apply_change(run_change(running))
         await pilot.pause()
         assert list(view.runs) == [r.id for r in RUNS]
         assert view.table.get_row_index(running.id) == 0
         done = running.model_copy(update={"status": RunStatus.SUCCEEDED, "finished_at": NOW})
-        view.apply_change({"kind": "run", "record": done.model_dump(mode="json")})
+        view.apply_change(run_change(done))
         await pilot.pause()
         assert str(view.table.get_row(running.id)[2]) == "SUCCEEDED"
         assert str(view.table.get_row(running.id)[5]) == "10.5s"
         # Another workflow's new run stays out while the view shows one workflow.
         view.workflow = "nightly-report"
         other = RUNS[1].model_copy(update={"id": "ffffffff-0000-4000-8000-000000000000"})
-        view.apply_change({"kind": "run", "record": other.model_dump(mode="json")})
+        view.apply_change(run_change(other))
         assert other.id not in view.runs

@@ -26,16 +26,27 @@ def loaded_modules(statement: str) -> tuple[int, set[str]]:
 
 
 def test_the_sdk_exports_exactly_these_names() -> None:
-    assert hatchet_cli.sdk.__all__ == ["Context", "Worker", "WorkerRejected"]
+    assert hatchet_cli.sdk.__all__ == [
+        "CancelFlag",
+        "Context",
+        "TriggerEvent",
+        "Worker",
+        "WorkerRejected",
+    ]
 
 
 def test_hatchet_cli_exports_exactly_these_names() -> None:
     assert hatchet_cli.__all__ == [
+        "CancelFlag",
+        "ChangesLost",
         "Client",
         "Context",
         "DaemonNotAnswering",
         "DaemonUnreachable",
         "HatchetError",
+        "PushResult",
+        "RunWaitTimeout",
+        "TriggerEvent",
         "Worker",
         "WorkerRejected",
         "__version__",
@@ -47,11 +58,16 @@ def test_every_export_resolves_to_the_object_in_its_module() -> None:
 
     assert hatchet_cli.Worker is sdk.Worker
     assert hatchet_cli.Context is sdk.Context
+    assert hatchet_cli.CancelFlag is sdk.CancelFlag
+    assert hatchet_cli.TriggerEvent is sdk.TriggerEvent
     assert hatchet_cli.WorkerRejected is sdk.WorkerRejected
     assert hatchet_cli.Client is client.Client
     assert hatchet_cli.HatchetError is client.HatchetError
     assert hatchet_cli.DaemonUnreachable is client.DaemonUnreachable
     assert hatchet_cli.DaemonNotAnswering is client.DaemonNotAnswering
+    assert hatchet_cli.ChangesLost is client.ChangesLost
+    assert hatchet_cli.RunWaitTimeout is client.RunWaitTimeout
+    assert hatchet_cli.PushResult is client.PushResult
     for name in hatchet_cli.__all__:
         assert getattr(hatchet_cli, name) is not None
         assert name in dir(hatchet_cli)

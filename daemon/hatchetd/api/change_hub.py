@@ -13,7 +13,7 @@ from datetime import datetime
 
 from hatchetd.contracts.changes import Change, ChangeKind
 from hatchetd.contracts.events import Event
-from hatchetd.contracts.runs import JobRun, StepRun, WorkflowRun
+from hatchetd.contracts.runs import JobRun, RunStepLog, StepRun, WorkflowRun
 from hatchetd.contracts.workers import Worker
 from hatchetd.store.protocol import Written
 
@@ -35,16 +35,16 @@ Item = Change | Lagged | Ended
 class Subscription:
     """One subscriber's queue and filter."""
 
-    def __init__(self, kinds: Collection[ChangeKind], run_id: str | None) -> None:
+    def __init__(self, kinds: Collection[ChangeKind], run_ids: Collection[str]) -> None:
         self.kinds = frozenset(kinds)
-        self.run_id = run_id
+        self.run_ids = frozenset(run_ids)
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
         self.open = True
 
     def wants(self, change: Change) -> bool:
         if self.kinds and change.kind not in self.kinds:
             return False
-        return self.run_id is None or change.run_id == self.run_id
+        return not self.run_ids or change.run_id in self.run_ids
 
     def offer(self, item: Item) -> None:
         if not self.open:
@@ -65,10 +65,11 @@ class ChangeHub:
         self.closed = False
 
     def subscribe(
-        self, kinds: Collection[ChangeKind] = (), run_id: str | None = None
+        self, kinds: Collection[ChangeKind] = (), run_ids: Collection[str] = ()
     ) -> Subscription:
-        """A new subscription; changes committed from now on reach it."""
-        subscription = Subscription(kinds, run_id)
+        """A new subscription to the changes committed from now on: of `kinds` (all if none),
+        to the runs `run_ids` (any record if none)."""
+        subscription = Subscription(kinds, run_ids)
         if self.closed:
             subscription.offer(Ended())
         else:
@@ -125,4 +126,6 @@ def _describe(record: Written) -> tuple[ChangeKind, str, str | None, str | None]
         return ChangeKind.STEP_RUN, record.id, record.workflow_run_id, record.status
     if isinstance(record, Worker):
         return ChangeKind.WORKER, record.id, None, record.status
+    if isinstance(record, RunStepLog):
+        return ChangeKind.STEP_LOG, record.step_run_id, record.workflow_run_id, None
     return ChangeKind.WORKFLOW, record.name, None, "ACTIVE" if record.active else "INACTIVE"

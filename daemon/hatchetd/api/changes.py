@@ -67,14 +67,16 @@ async def stream_changes(
         list[ChangeKind] | None, Query(description="only changes of these kinds (repeatable)")
     ] = None,
     run_id: Annotated[
-        IdOrPrefix | None,
-        Query(description="only changes to this run and its job and step runs"),
+        list[IdOrPrefix] | None,
+        Query(
+            description="only changes to this run: the run, its job and step runs and its log "
+            "lines (repeatable: any of these runs)"
+        ),
     ] = None,
 ) -> StreamingResponse:
     """Every write committed from now on, as it is committed, as Server-Sent Events."""
-    if run_id is not None:
-        run_id = resolve_id(run_id, "run", services.store.resolve_run_id)
-    subscription = services.changes.subscribe(kind or (), run_id)
+    run_ids = [resolve_id(i, "run", services.store.resolve_run_id) for i in run_id or ()]
+    subscription = services.changes.subscribe(kind or (), run_ids)
     return StreamingResponse(
         _events(services.changes.unsubscribe, subscription),
         media_type="text/event-stream",

@@ -8,6 +8,11 @@ import logging
 from fastapi import WebSocket
 from pydantic import BaseModel
 
+from hatchetd.contracts.worker_protocol import (
+    PROTOCOL_REVISION,
+    REVISION_1_ASSIGN_EXCLUDES,
+    Assign,
+)
 from hatchetd.engine import Effect, SendAssign, SendCancel
 
 log = logging.getLogger("hatchetd.workers")
@@ -16,9 +21,13 @@ log = logging.getLogger("hatchetd.workers")
 class WorkerSession:
     """One worker's socket with an outgoing queue, so messages leave in the order made."""
 
-    def __init__(self, worker_id: str, socket: WebSocket) -> None:
+    def __init__(
+        self, worker_id: str, socket: WebSocket, *, revision: int = PROTOCOL_REVISION
+    ) -> None:
         self.worker_id = worker_id
         self.socket = socket
+        # A revision-1 worker refuses a message with a field it does not know.
+        self._assign_excludes = set(REVISION_1_ASSIGN_EXCLUDES) if revision < 2 else None
         self._outbox: asyncio.Queue[BaseModel | None] = asyncio.Queue()
         self._sender = asyncio.create_task(self._send_all(), name=f"send-{worker_id}")
 
@@ -34,7 +43,8 @@ class WorkerSession:
     async def _send_all(self) -> None:
         while (message := await self._outbox.get()) is not None:
             try:
-                await self.socket.send_text(message.model_dump_json())
+                excludes = self._assign_excludes if isinstance(message, Assign) else None
+                await self.socket.send_text(message.model_dump_json(exclude=excludes))
             except Exception as exc:  # the socket closed under us; the receive loop ends too
                 log.info("worker %s: send failed: %s", self.worker_id, exc)
                 return

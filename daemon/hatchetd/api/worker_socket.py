@@ -18,6 +18,7 @@ from hatchetd.api.services import Services
 from hatchetd.api.sessions import WorkerSession
 from hatchetd.contracts.json_values import JsonProblem, NotJson, escape_unstorable, load_json
 from hatchetd.contracts.worker_protocol import (
+    PROTOCOL_HEADER,
     PROTOCOL_PATH,
     WORKER_MESSAGE,
     Completed,
@@ -99,7 +100,7 @@ async def worker_socket(socket: WebSocket) -> None:
     except StoreTrouble as exc:  # the SDK retries "unavailable" with backoff
         await _refuse(socket, "unavailable", f"cannot register now: {exc}")
         return
-    session = WorkerSession(worker.id, socket)
+    session = WorkerSession(worker.id, socket, revision=_revision(socket))
     services.sessions.add(session)
     session.send(
         Registered(worker_id=worker.id, heartbeat_interval=services.settings.heartbeat_interval)
@@ -206,6 +207,13 @@ async def _relay(
         else:
             # Starts and logs need no answer: they ride the next batch.
             services.runtime.post(_note(worker_id, message))
+
+
+def _revision(socket: WebSocket) -> int:
+    """The protocol revision the worker names in its handshake; 1 without a readable one (workers
+    before revisions sent no header)."""
+    named = socket.headers.get(PROTOCOL_HEADER, "")
+    return int(named) if named.isascii() and named.isdigit() else 1
 
 
 class _Unusable(Exception):

@@ -213,3 +213,12 @@ class StepLog(BaseModel):
     """When the daemon received it (UTC)."""
     line: str
     """The text, without a trailing newline."""
+
+
+class RunStepLog(StepLog):
+    """A log line as the daemon stores it, with the workflow run its step run belongs to: what
+    the change stream (`step_log` changes) and the other daemons on a shared store hear of it.
+    The store keeps the `StepLog` part; the run is known from the step run."""
+
+    workflow_run_id: str
+    """The workflow run the step run belongs to."""

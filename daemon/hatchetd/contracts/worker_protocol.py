@@ -14,10 +14,17 @@ A worker that is shutting down sends `draining` and, from then on, starts nothin
 said `started` for. The daemon reads a socket's messages in order, so every `started` sent before
 `draining` counts: those steps finish there; the ones it was given and had not started go to
 another worker at once.
+
+The protocol has revisions (`PROTOCOL_REVISION`). A worker names the one it speaks in the
+`Hatchet-Protocol` header of its WebSocket handshake; one that sends no header speaks revision 1,
+and the daemon leaves out of its messages the fields revision 1 lacks
+(`REVISION_1_ASSIGN_EXCLUDES`), which such a worker would refuse. From revision 2 on, a worker
+ignores fields of the daemon's messages it does not know, so adding one is safe.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -26,6 +33,17 @@ from hatchetd.contracts.enums import CancelReason
 
 PROTOCOL_PATH = "/api/v1/workers/connect"
 """Where workers open their WebSocket."""
+
+PROTOCOL_HEADER = "Hatchet-Protocol"
+"""The handshake header in which a worker names the protocol revision it speaks."""
+
+PROTOCOL_REVISION = 2
+"""This protocol's revision. 1: the first (a worker that sends no `Hatchet-Protocol` header).
+2: `assign` also carries `step_id`, `workflow_name` and `event`, and workers ignore unknown fields
+in the daemon's messages."""
+
+REVISION_1_ASSIGN_EXCLUDES = frozenset({"step_id", "workflow_name", "event"})
+"""The fields of `assign` a revision-1 worker does not know (it refuses a message that has one)."""
 
 
 class _Message(BaseModel):
@@ -116,7 +134,13 @@ WorkerMessage = Annotated[
 # -- daemon → worker --------------------------------------------------------------------------
 
 
-class Registered(_Message):
+class _FromDaemon(BaseModel):
+    # Unknown fields are ignored (not refused, as the daemon refuses a worker's): a newer daemon
+    # may add fields without breaking the workers already deployed.
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
+
+
+class Registered(_FromDaemon):
     """The answer to `register`: the worker's identity for this connection."""
 
     type: Literal["registered"] = "registered"
@@ -125,7 +149,18 @@ class Registered(_Message):
     """Seconds between heartbeats the daemon expects."""
 
 
-class Assign(_Message):
+class TriggerEvent(_FromDaemon):
+    """The event that started a workflow run (`ctx.event`), as its templates see `event`."""
+
+    id: str
+    """The event's id (`hatchet events show ID`)."""
+    key: str
+    """Its key, e.g. `user:create`."""
+    created_at: datetime
+    """When the daemon stored it."""
+
+
+class Assign(_FromDaemon):
     """Run this step run now."""
 
     type: Literal["assign"] = "assign"
@@ -139,9 +174,16 @@ class Assign(_Message):
     """Outputs of the earlier steps of the same job, by step id (`ctx.step_output`)."""
     timeout: float | None = None
     """Seconds the step may run before it is cancelled."""
+    step_id: str | None = None
+    """The step's `id` in the workflow file (revision 2; None from an older daemon)."""
+    workflow_name: str | None = None
+    """The name of the run's workflow (revision 2; None from an older daemon)."""
+    event: TriggerEvent | None = None
+    """The event that started the run (revision 2); None for a run no event started (a cron
+    run), and from an older daemon."""
 
 
-class Cancel(_Message):
+class Cancel(_FromDaemon):
     """Stop running this step run; its result will be rejected."""
 
     type: Literal["cancel"] = "cancel"
@@ -150,7 +192,7 @@ class Cancel(_Message):
     reason: CancelReason
 
 
-class ResultAck(_Message):
+class ResultAck(_FromDaemon):
     """The daemon stored (`accepted`) or rejected a result; the worker may forget it either way."""
 
     type: Literal["result_ack"] = "result_ack"
@@ -161,7 +203,7 @@ class ResultAck(_Message):
     """Why a result was rejected (e.g. it is from an older attempt)."""
 
 
-class ProtocolError(_Message):
+class ProtocolError(_FromDaemon):
     """The daemon could not use a message; a bad `register` closes the socket after this."""
 
     type: Literal["error"] = "error"

@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus
-from hatchetd.contracts.runs import RunChange, StepLog, StepRun, StepRunChange, WorkflowRun
+from hatchetd.contracts.runs import RunChange, RunStepLog, StepRun, StepRunChange, WorkflowRun
 from hatchetd.contracts.worker_protocol import Cancel
 from hatchetd.engine.effects import SendCancel
 from hatchetd.engine.errors import RunNotFound
@@ -150,10 +150,14 @@ class Controller(EnginePart):
         """Store a line the step logged; False (nothing stored) if there is no such step run."""
         now = self._clock.now()
         self._pool.heard(worker_id, now)
-        known = self._pool.assignment(step_run_id) is not None
-        if not known and self._store.get_step_run(step_run_id) is None:
+        if (assignment := self._pool.assignment(step_run_id)) is not None:
+            run_id = assignment.run_id
+        elif (step := self._store.get_step_run(step_run_id)) is not None:
+            run_id = step.workflow_run_id
+        else:
             return False
-        self._store.append_step_logs([StepLog(step_run_id=step_run_id, at=now, line=line)])
+        log = RunStepLog(workflow_run_id=run_id, step_run_id=step_run_id, at=now, line=line)
+        self._store.append_step_logs([log])
         return True
 
     # -- what the engine decides ------------------------------------------------------------------
@@ -400,7 +404,12 @@ class Controller(EnginePart):
             reason = why
         if later is not None or step.status is StepRunStatus.CANCELLED:
             line = f"late result from worker {worker_id} rejected: {why}"
-            log = StepLog(step_run_id=step_run_id, at=self._clock.now(), line=line)
+            log = RunStepLog(
+                workflow_run_id=step.workflow_run_id,
+                step_run_id=step_run_id,
+                at=self._clock.now(),
+                line=line,
+            )
             self._store.append_step_logs([log])
         return ResultOutcome(accepted=False, reason=reason)
 

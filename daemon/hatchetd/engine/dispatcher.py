@@ -16,12 +16,13 @@ from datetime import timedelta
 
 from hatchetd.contracts.enums import StepRunStatus
 from hatchetd.contracts.runs import StepRunChange
-from hatchetd.contracts.worker_protocol import Assign
+from hatchetd.contracts.worker_protocol import Assign, TriggerEvent
 from hatchetd.engine.assignment_rule import next_match
 from hatchetd.engine.effects import SendAssign
 from hatchetd.engine.parts import EnginePart, Shared
 from hatchetd.engine.pool import Assignment
 from hatchetd.engine.ready_queue import ReadyStep
+from hatchetd.engine.run_state import EventInfo
 from hatchetd.store import RunBusy
 from hatchetd.templating import TemplateError, render_value
 
@@ -118,6 +119,16 @@ class Dispatcher(EnginePart):
             input=rendered,
             step_outputs=data["steps"],
             timeout=spec.timeout,
+            step_id=spec.id,
+            workflow_name=run.workflow.version.workflow_name,
+            event=_trigger(run.event),
         )
         self._outbox.emit(SendAssign(worker_id, message))
         return 1
+
+
+def _trigger(event: EventInfo | None) -> TriggerEvent | None:
+    """`ctx.event`, from the run's cached event: assigning reads nothing more."""
+    if event is None:  # a cron run
+        return None
+    return TriggerEvent(id=event.id, key=event.key, created_at=event.created_at)

@@ -2,8 +2,9 @@
 
 Each committed batch's records travel as NOTIFY payloads on the schema's channel: JSON
 `{"from": replica id, "records": [[kind, record], …]}`, as many payloads as it takes to stay
-under PostgreSQL's 8,000 bytes. A record too big to travel (a large payload or step output) goes
-as `[kind, null, id]` and the receiver reads it from the store, where it is committed by then.
+under PostgreSQL's 8,000 bytes. A record too big to travel (a large payload, step output or log
+line) goes as `[kind, null, key]` and the receiver reads it from the store, where it is committed
+by then.
 
 The receivers feed them to their engine (work made ready, steps ended elsewhere) and to their
 change stream, so a client following `/api/v1/changes` on one daemon sees what every daemon
@@ -15,12 +16,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from hatchetd.contracts.events import Event
-from hatchetd.contracts.runs import JobRun, StepRun, WorkflowRun
+from hatchetd.contracts.runs import JobRun, RunStepLog, StepRun, WorkflowRun
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import Workflow
 from hatchetd.store import Store
@@ -35,6 +37,7 @@ _KINDS: dict[str, type[BaseModel]] = {
     "step_run": StepRun,
     "worker": Worker,
     "workflow": Workflow,
+    "step_log": RunStepLog,
 }
 _KIND_OF = {model: kind for kind, model in _KINDS.items()}
 
@@ -86,7 +89,21 @@ def decode(payload: str, own_replica: str, store: Store) -> list[Written] | None
 
 
 def _key(record: Written) -> str:
+    if isinstance(record, RunStepLog):
+        # A log line has no id of its own: its run, step run and time find it again.
+        return json.dumps([record.workflow_run_id, record.step_run_id, record.at.isoformat()])
     return record.name if isinstance(record, Workflow) else record.id
+
+
+def _read_log(store: Store, key: str) -> RunStepLog | None:
+    run_id, step_run_id, at = json.loads(key)
+    when = datetime.fromisoformat(at)
+    lines = [log for log in store.list_step_logs(step_run_id) if log.at == when]
+    if not lines:
+        return None
+    # Should two lines share a time, the one that could not travel is the longer.
+    line = max(lines, key=lambda log: len(log.line))
+    return RunStepLog(workflow_run_id=run_id, **line.model_dump())
 
 
 _READERS: dict[str, Callable[[Store, str], Written | None]] = {
@@ -96,4 +113,5 @@ _READERS: dict[str, Callable[[Store, str], Written | None]] = {
     "step_run": lambda store, key: store.get_step_run(key),
     "worker": lambda store, key: store.get_worker(key),
     "workflow": lambda store, key: store.get_workflow(key),
+    "step_log": _read_log,
 }

@@ -21,6 +21,7 @@ from hatchetd.contracts.runs import (
     NewRun,
     RunChange,
     RunQuery,
+    RunStepLog,
     RunTrace,
     StepLog,
     StepRun,
@@ -30,7 +31,7 @@ from hatchetd.contracts.runs import (
 from hatchetd.contracts.workers import Worker
 from hatchetd.contracts.workflows import Workflow, WorkflowVersion
 
-Written = Event | WorkflowRun | JobRun | StepRun | Worker | Workflow
+Written = Event | WorkflowRun | JobRun | StepRun | Worker | Workflow | RunStepLog
 """A record as a write left it: what `Store.observe` callbacks receive."""
 
 NOTIFY_LIMIT = 7900
@@ -69,8 +70,9 @@ class Store(Protocol):
         ...
 
     def observe(self, callback: Callable[[Written], None]) -> None:
-        """Call `callback` with every event, run, job run, step run, worker and workflow this
-        store creates or changes, as written, when it writes it (the daemon's change stream).
+        """Call `callback` with every event, run, job run, step run, worker, workflow and log
+        line this store creates or changes, as written, when it writes it (the daemon's change
+        stream).
 
         Inside a batch the write is not yet committed: the caller decides what a rollback means.
         A guarded update whose guard did not hold wrote nothing and is not reported.
@@ -230,8 +232,9 @@ class Store(Protocol):
         """How many step runs are in each state (states with none are left out)."""
         ...
 
-    def append_step_logs(self, logs: Sequence[StepLog]) -> None:
-        """Store log lines a worker sent."""
+    def append_step_logs(self, logs: Sequence[RunStepLog]) -> None:
+        """Store log lines a worker sent (the store keeps each line's step run, time and text;
+        the run it names is for the observers)."""
         ...
 
     def list_step_logs(self, step_run_id: str) -> list[StepLog]:

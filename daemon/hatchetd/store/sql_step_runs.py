@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, func, insert, select
 
 from hatchetd.contracts.enums import StepRunStatus
-from hatchetd.contracts.runs import StepLog, StepRun, StepRunChange
+from hatchetd.contracts.runs import RunStepLog, StepLog, StepRun, StepRunChange
 from hatchetd.store.sql_base import SqlBase, changed_fields
 from hatchetd.store.sql_prepared import Prepared
 from hatchetd.store.tables import step_logs, step_runs
@@ -134,7 +134,7 @@ class StepRunsSql(SqlBase):
         with self._reading() as conn:
             return dict(conn.execute(_COUNT_BY_STATUS).all())
 
-    def append_step_logs(self, logs: Sequence[StepLog]) -> None:
+    def append_step_logs(self, logs: Sequence[RunStepLog]) -> None:
         """Store log lines a worker sent."""
         if logs:
             rows = [
@@ -142,6 +142,7 @@ class StepRunsSql(SqlBase):
             ]
             with self._writing() as conn:
                 conn.execute(_INSERT_LOG, rows)
+            self._written(*logs)
 
     def list_step_logs(self, step_run_id: str) -> list[StepLog]:
         """A step run's log lines in the order they were stored."""

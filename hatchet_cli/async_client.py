@@ -1,0 +1,321 @@
+"""The daemon's HTTP API for asyncio applications: `Client`'s surface, every call awaited.
+
+```python
+from hatchet_cli import AsyncClient
+
+async with AsyncClient() as client:           # $HATCHET_ADDRESS, else http://127.0.0.1:7070
+    event = await client.events.push("user:create", {"username": "ada"})
+    trace = await client.runs.wait(event.run_ids[0], timeout=30)
+    async for change in client.changes(run_id=trace.run.id):
+        ...
+```
+
+Built on httpx: one client keeps a pool of connections and may be shared by the tasks of one
+event loop. Every call returns the same `hatchetd.contracts` model as `Client`'s and raises the
+same errors (`HatchetError`, `DaemonUnreachable`, `DaemonNotAnswering`, `ChangesLost`,
+`RunWaitTimeout`). What each call sends and reads is shared with `Client` (`_calls.py`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from hatchet_cli import _calls
+from hatchet_cli._async_http import AsyncTransport
+from hatchet_cli._http import ChangesLost, DaemonNotAnswering
+from hatchet_cli._retry import DEFAULT_RETRY_FOR
+
+if TYPE_CHECKING:
+    from hatchetd.contracts.api import (
+        DaemonStatus,
+        EventDetail,
+        EventList,
+        ReplayResult,
+        RunList,
+        WorkerInfo,
+        WorkflowDetail,
+        WorkflowInfo,
+        WorkflowList,
+    )
+    from hatchetd.contracts.changes import Change
+    from hatchetd.contracts.events import Event
+    from hatchetd.contracts.runs import RunTrace, StepLog, WorkflowRun
+    from hatchetd.contracts.workflows import WorkflowVersion
+
+__all__ = ["AsyncClient"]
+
+T = TypeVar("T")
+DEFAULT_ADDRESS = "http://127.0.0.1:7070"
+
+
+class AsyncClient:
+    """An asyncio client of one daemon; `Client`'s arguments and surface, each call awaited.
+
+    Close it with `await client.aclose()` or use it as `async with AsyncClient() as client:`.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        token: str | None = None,
+        timeout: float = 10.0,
+        *,
+        retry_for: float = DEFAULT_RETRY_FOR,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be more than 0 seconds, not {timeout}")
+        if retry_for < 0:
+            raise ValueError(f"retry_for must be 0 or more seconds, not {retry_for}")
+        self.retry_for = retry_for
+        """Seconds a push is retried for (see `Client`)."""
+        chosen = address or os.environ.get("HATCHET_ADDRESS") or DEFAULT_ADDRESS
+        self.address = (chosen if "://" in chosen else f"http://{chosen}").rstrip("/")
+        self.token = token or os.environ.get("HATCHET_TOKEN") or None
+        self._http = AsyncTransport(self.address, token=self.token, timeout=timeout)
+        self.events = AsyncEvents(self)
+        """Push and read events."""
+        self.runs = AsyncRuns(self)
+        """Read, wait for and cancel workflow runs."""
+        self.workers = AsyncWorkers(self)
+        """See connected workers."""
+        self.workflows = AsyncWorkflows(self)
+        """See the loaded workflows; start one by hand."""
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncClient({self.address!r})"
+
+    async def status(self) -> DaemonStatus:
+        """The daemon's version, address, store, folder, start time, workers and queue depth."""
+        return await self.perform(_calls.status())
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        retry_for: float | None = None,
+    ) -> Any:
+        """Send one request to the API; the decoded JSON of a successful answer (see
+        `Client.request`)."""
+        return await self._http.request(method, path, json=json, params=params, retry_for=retry_for)
+
+    async def perform(self, call: _calls.Call[T]) -> T:
+        """Send a call and read its answer; a push is retried within `retry_for`."""
+        retry_for = self.retry_for if call.idempotency_key is not None else None
+        try:
+            answer = await self.request(
+                call.method, call.path, json=call.json, params=call.params, retry_for=retry_for
+            )
+        except DaemonNotAnswering as exc:
+            if call.idempotency_key is None:
+                raise
+            raise exc.with_key(call.idempotency_key) from None
+        return call.read(answer)
+
+    async def changes(
+        self, *, kinds: Iterable[str] = (), run_id: str | None = None
+    ) -> AsyncIterator[Change]:
+        """Every write the daemon commits from now on, as it commits it (see `Client.changes`).
+        The first item is not awaited until the subscription is open: changes committed after
+        `changes()` was first awaited are not missed."""
+        from hatchetd.contracts.changes import Change
+
+        params = {"kind": list(kinds) or None, "run_id": run_id}
+        async for name, data in self._http.stream("/api/v1/changes", params):
+            if name == "change":
+                yield Change.model_validate_json(data)
+            elif name == "lagged":
+                raise ChangesLost(self.address)
+            elif name == "end":
+                return
+
+
+class AsyncEvents:
+    """`client.events`: push and read events (see `Client.events`)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def push(
+        self, key: str, data: dict[str, Any] | None = None, *, idempotency_key: str | None = None
+    ) -> Event:
+        """Store an event (acknowledged once durable); the workflows it triggers start."""
+        return await self._client.perform(_calls.push(key, data, idempotency_key))
+
+    async def get(self, event_id: str) -> Event:
+        """One event, with the runs it triggered."""
+        return await self._client.perform(_calls.get_event(event_id))
+
+    async def show(self, event_id: str) -> EventDetail:
+        """One event beside the workflow runs it triggered (oldest first)."""
+        return await self._client.perform(_calls.show_event(event_id))
+
+    async def list(
+        self,
+        *,
+        key: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        where: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> EventList:
+        """A page of events, newest first (the filters of `Client.events.list`)."""
+        call = _calls.list_events(
+            key=key, since=since, until=until, where=where, limit=limit, cursor=cursor
+        )
+        return await self._client.perform(call)
+
+    async def list_all(
+        self,
+        *,
+        key: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        where: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
+        page_size: int = 1000,
+    ) -> AsyncIterator[Event]:
+        """Every event `list()` would find, newest first, a page at a time."""
+        matches = [(m.path, m.value) for m in _calls.path_values(where)]
+        cursor: str | None = None
+        while True:
+            page = await self.list(
+                key=key, since=since, until=until, where=matches, limit=page_size, cursor=cursor
+            )
+            for event in page.items:
+                yield event
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def replay(
+        self,
+        event_ids: Iterable[str] | None = None,
+        *,
+        key: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        data: dict[str, Any] | None = None,
+        set: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
+        dry_run: bool = False,
+    ) -> ReplayResult:
+        """Push events again as new events linked to the originals (see `Client.events`)."""
+        call = _calls.replay(
+            event_ids, key=key, since=since, until=until, data=data, set=set, dry_run=dry_run
+        )
+        return await self._client.perform(call)
+
+
+class AsyncRuns:
+    """`client.runs`: read, wait for and cancel workflow runs (see `Client.runs`)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def list(
+        self,
+        *,
+        workflow: str | None = None,
+        statuses: Iterable[str] = (),
+        event_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunList:
+        """A page of workflow runs, newest first."""
+        call = _calls.list_runs(
+            workflow=workflow,
+            statuses=statuses,
+            event_id=event_id,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self._client.perform(call)
+
+    async def get(self, run_id: str) -> RunTrace:
+        """A workflow run with its job runs and step runs."""
+        return await self._client.perform(_calls.get_run(run_id))
+
+    async def cancel(self, run_id: str) -> RunTrace:
+        """Cancel what is not final in a run (`USER_CANCELLED`); the trace afterwards."""
+        return await self._client.perform(_calls.cancel_run(run_id))
+
+    async def logs(self, run_id: str) -> builtins.list[StepLog]:
+        """Every line the run's steps logged, in order."""
+        return await self._client.perform(_calls.run_logs(run_id))
+
+
+class AsyncWorkers:
+    """`client.workers`: the workers the daemon knows."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def list(self) -> list[WorkerInfo]:
+        """Every worker, newest registration first, with the step runs it holds."""
+        return await self._client.perform(_calls.list_workers())
+
+
+class AsyncWorkflows:
+    """`client.workflows`: the loaded workflows; start one by hand (see `Client.workflows`)."""
+
+    RECENT_RUNS = 10
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def list(self) -> WorkflowList:
+        """Every workflow ever loaded, and every file that does not load now."""
+        return await self._client.perform(_calls.list_workflows())
+
+    async def get(self, name: str) -> WorkflowInfo:
+        """One workflow by name."""
+        return await self._client.perform(_calls.get_workflow(name))
+
+    async def versions(self, name: str) -> builtins.list[WorkflowVersion]:
+        """Every version of a workflow, oldest first, each with its definition."""
+        return await self._client.perform(_calls.workflow_versions(name))
+
+    async def show(self, name: str) -> WorkflowDetail:
+        """A workflow with its current definition, every version and its latest runs."""
+        from hatchetd.contracts.api import WorkflowDetail
+
+        workflow = await self.get(name)
+        versions = await self.versions(name)
+        runs = await self._client.runs.list(workflow=name, limit=self.RECENT_RUNS)
+        current = next((v for v in versions if v.id == workflow.version_id), None)
+        return WorkflowDetail(
+            workflow=workflow,
+            definition=current.definition if current is not None else {},
+            versions=versions,
+            recent_runs=runs.items,
+        )
+
+    async def run(self, name: str, input: dict[str, Any] | None = None) -> WorkflowRun:
+        """Start a run of workflow `name` by hand with `input` (seen by templates as an event's
+        payload is); the run as created."""
+        return await self._client.perform(_calls.run_workflow(name, input))
