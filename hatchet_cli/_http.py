@@ -64,14 +64,29 @@ class DaemonUnreachable(Exception):
         )
 
 
+_SEND_AGAIN = {
+    "push": "the event may have been stored: push it again with idempotency key {key} to store "
+    "it once",
+    "start": "the run may have been started: start it again with idempotency key {key} to start "
+    "it once",
+}
+
+
 class DaemonNotAnswering(DaemonUnreachable):
     """The daemon took the connection, but no answer came in time: it is stopped, stalled or
     overloaded, or the connection broke each time. Unlike a refused connection, the request may
-    have reached it: a push may have been stored. `seconds` is how long the client waited (the
-    retry bound for a push); `idempotency_key` is the push's key, to push again with."""
+    have reached it: a push may have been stored, a run started. `seconds` is how long the
+    client waited (the retry bound); `idempotency_key` is the request's key, to send it again
+    with."""
 
     def __init__(
-        self, address: str, seconds: float, reason: str, idempotency_key: str | None = None
+        self,
+        address: str,
+        seconds: float,
+        reason: str,
+        idempotency_key: str | None = None,
+        *,
+        request: str = "push",
     ) -> None:
         self.address = address
         self.seconds = seconds
@@ -79,15 +94,15 @@ class DaemonNotAnswering(DaemonUnreachable):
         self.idempotency_key = idempotency_key
         message = f"the hatchet daemon at {address} did not answer within {seconds:g} s ({reason})"
         if idempotency_key is not None:
-            message += (
-                "; the event may have been stored: push it again with idempotency key "
-                f"{idempotency_key} to store it once"
-            )
+            message += "; " + _SEND_AGAIN[request].format(key=idempotency_key)
         Exception.__init__(self, message)
 
-    def with_key(self, idempotency_key: str) -> DaemonNotAnswering:
-        """The same error, naming the key of the push that got no answer."""
-        return DaemonNotAnswering(self.address, self.seconds, self.reason, idempotency_key)
+    def with_key(self, idempotency_key: str, *, request: str = "push") -> DaemonNotAnswering:
+        """The same error, naming the key of the request that got no answer: a `push` (of an
+        event) or a `start` (of a run by hand)."""
+        return DaemonNotAnswering(
+            self.address, self.seconds, self.reason, idempotency_key, request=request
+        )
 
 
 class _NotConnected(Exception):

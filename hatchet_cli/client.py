@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from hatchet_cli._changes import ChangesLost, follow_logs, read_changes
-from hatchet_cli._client_events import Events, query_time
+from hatchet_cli._client_events import Events, new_idempotency_key, query_time
 from hatchet_cli._http import (
     DaemonNotAnswering,
     DaemonUnreachable,
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
         WorkflowList,
     )
     from hatchetd.contracts.changes import Change
-    from hatchetd.contracts.runs import RunTrace, StepLog
+    from hatchetd.contracts.runs import RunTrace, StepLog, WorkflowRun
     from hatchetd.contracts.workflows import WorkflowVersion
 
 __all__ = [
@@ -73,10 +73,11 @@ class Client:
     request waits for its answer. Requests go over one keep-alive connection; close it with
     `close()` or use the client as a context manager. One client is for one thread at a time.
 
-    A push (`events.push`) carries an idempotency key — one made up for it unless you give one —
-    and is sent again with the same key after a 503, a timeout or a broken connection, until
-    `retry_for` seconds have passed since it was first sent (0: send it once). A connection
-    refused at the first attempt is not retried: `DaemonUnreachable` at once.
+    A push (`events.push`) and a start by hand (`workflows.run`) carry an idempotency key — one
+    made up for it unless you give one — and are sent again with the same key after a 503, a
+    timeout or a broken connection, until `retry_for` seconds have passed since it was first
+    sent (0: send it once). A connection refused at the first attempt is not retried:
+    `DaemonUnreachable` at once.
     """
 
     def __init__(
@@ -92,7 +93,7 @@ class Client:
         if retry_for < 0:
             raise ValueError(f"retry_for must be 0 or more seconds, not {retry_for}")
         self.retry_for = retry_for
-        """Seconds a push is retried for (see above)."""
+        """Seconds a push or a start by hand is retried for (see above)."""
         chosen = address or os.environ.get("HATCHET_ADDRESS") or DEFAULT_ADDRESS
         self.address = (chosen if "://" in chosen else f"http://{chosen}").rstrip("/")
         self.token = token or os.environ.get("HATCHET_TOKEN") or None
@@ -105,7 +106,7 @@ class Client:
         self.workers = Workers(self)
         """See connected workers."""
         self.workflows = Workflows(self)
-        """See the workflows the daemon loaded, their versions and errors."""
+        """See the workflows the daemon loaded, their versions and errors; start them by hand."""
 
     def close(self) -> None:
         self._http.close()
@@ -272,7 +273,7 @@ class Workers:
 
 
 class Workflows:
-    """`client.workflows`: the workflows the daemon loaded from its folder."""
+    """`client.workflows`: the workflows the daemon loaded from its folder; start them by hand."""
 
     RECENT_RUNS = 10
     """How many runs `show()` includes."""
@@ -319,3 +320,46 @@ class Workflows:
             versions=versions,
             recent_runs=runs.items,
         )
+
+    def run(
+        self,
+        name: str,
+        input: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> WorkflowRun:
+        """Start a run of workflow `name` by hand, whatever its triggers (a workflow without
+        triggers runs only this way), with `input` (default `{}`): its templates read it as they
+        read an event's payload, as `input` and by its top-level keys. Returns the run as
+        started (RUNNING; follow it with `client.runs.get(run.id)`).
+
+        An unknown workflow is a `HatchetError` with status 404, one whose file was deleted a
+        409 (`workflow_inactive`), an input the daemon cannot store a 422 or 413. The start
+        carries `idempotency_key` (a new random one unless given) and is retried as a push is
+        (see `Client`): starting the same workflow with the same key and input again returns
+        the first run; with other input it is a 409.
+        """
+        from hatchetd.contracts.runs import WorkflowRun
+
+        document = self.run_document(name, input, idempotency_key=idempotency_key)
+        return WorkflowRun.model_validate(document)
+
+    def run_document(
+        self,
+        name: str,
+        input: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """`run()`, returning the daemon's JSON document (a `WorkflowRun`) as it came, unparsed:
+        for callers that only pass it on, so they need not load the models."""
+        chosen = new_idempotency_key() if idempotency_key is None else idempotency_key
+        body = {"input": {} if input is None else input, "idempotency_key": chosen}
+        path = f"/api/v1/workflows/{quote(name, safe='')}/runs"
+        try:
+            document: dict[str, Any] = self._client.request(
+                "POST", path, json=body, retry_for=self._client.retry_for
+            )
+        except DaemonNotAnswering as exc:
+            raise exc.with_key(chosen, request="start") from None
+        return document

@@ -24,6 +24,7 @@ from hatchet_cli.cli.output import ExitCode, fail
 
 if TYPE_CHECKING:
     from hatchet_cli.client import Client
+    from hatchetd.contracts.runs import WorkflowRun
 
 DEFAULT_ADDRESS = "http://127.0.0.1:7070"
 """Kept equal to `hatchet_cli.client.DEFAULT_ADDRESS` (not imported: that loads the HTTP client)."""
@@ -133,6 +134,16 @@ def short(identifier: str | None) -> str:
 def when(moment: datetime | None) -> str:
     """A time as tables show it: UTC to the second; `-` for none."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def trigger_text(run: WorkflowRun, *, full_ids: bool = False) -> str:
+    """What started a run, as traces and the TUI show it: `event 3f2a9c1e` (the whole id with
+    `full_ids`), `cron 2026-12-04 03:00:00` (its tick), or `manual` (started by hand)."""
+    if run.event_id:
+        return f"event {run.event_id if full_ids else short(run.event_id)}"
+    if run.cron_tick_at is not None:
+        return f"cron {when(run.cron_tick_at)}"
+    return run.trigger.value.lower()
 
 
 def took(start: datetime | None, end: datetime | None) -> str:

@@ -54,6 +54,7 @@ COMMAND_SHAPES: dict[tuple[str, ...], Shape] = {
     ("runs", "logs", "--follow"): Shape(runs.StepLog, lines=True),
     ("workflows", "list"): Shape(api.WorkflowList),
     ("workflows", "show"): Shape(api.WorkflowDetail),
+    ("workflows", "run"): Shape(runs.WorkflowRun),
     ("workflows", "validate"): Shape(validation.ValidationReport),
     ("workers", "list"): Shape(api.WorkerInfo, many=True),
     ("status",): Shape(api.DaemonStatus),

@@ -21,7 +21,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hatchet_cli.cli.connection import short, took, when
+from hatchet_cli.cli.connection import short, took, trigger_text
 from hatchet_cli.cli.output import data, style
 from hatchet_cli.cli.runs_waterfall import BAR_WIDTH, IDLE, QUEUED, Bar, waterfall
 
@@ -58,7 +58,7 @@ def trace_lines(
     waterfall bar each; with `verbose`, each step's input, output and error under it."""
     run = trace.run
     bars = waterfall(trace, now, width)
-    trigger = f"event {run.event_id}" if run.event_id else f"cron {when(run.cron_tick_at)}"
+    trigger = trigger_text(run, full_ids=True)
     lines = [
         f"{style('run', bold=True)} {run.id}  {style(run.workflow_name, bold=True)}  "
         f"{status_text(run.status.value)}  {trigger}  took {took(run.started_at, run.finished_at)}"

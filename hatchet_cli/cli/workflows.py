@@ -1,5 +1,5 @@
-"""`hatchet workflows`: list and show what the daemon loaded; check files offline (`validate`,
-in `workflows_validate.py`)."""
+"""`hatchet workflows`: list and show what the daemon loaded, start one by hand (`run`); check
+files offline (`validate`, in `workflows_validate.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hatchet_cli.cli.connection import connect, daemon_errors, short, to_json, took, when
+from hatchet_cli.cli.connection import (
+    connect,
+    daemon_errors,
+    read_data,
+    short,
+    to_json,
+    took,
+    when,
+)
 from hatchet_cli.cli.output import (
     OutputFormat,
     data,
@@ -17,6 +25,7 @@ from hatchet_cli.cli.output import (
     print_table,
     style,
 )
+from hatchet_cli.cli.runs import runs_table
 from hatchet_cli.cli.workflows_validate import VALIDATE_HELP, count, triggers_text, validate
 
 if TYPE_CHECKING:
@@ -26,7 +35,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="workflows",
-    help="Workflows: list what the daemon loaded, show one, check files before it loads them.",
+    help="Workflows: list what the daemon loaded, show or run one, check files offline.",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -104,7 +113,75 @@ def show(
     emit(output, to_json(detail), run_ids, lambda: _print_detail(detail))
 
 
-# Registered after `list` and `show` so that `hatchet workflows --help` lists them first.
+RUN_HELP = "\n\n".join(
+    [
+        "Start a run of a workflow by hand, whatever its triggers.",
+        "A workflow without triggers runs only this way. The run starts with "
+        "[bold]--input[/bold] (default {}), which its templates read as they read an event's "
+        "payload: as [bold]input[/bold] and by its top-level keys. Prints the run once it is "
+        "stored; follow it with [bold]hatchet runs show[/bold].",
+        "The start carries an idempotency key (a random one unless "
+        "[bold]--idempotency-key[/bold] gives it) and is sent again with the same key when the "
+        "daemon answers 503 or does not answer, so it starts one run. An unknown workflow exits "
+        "3; one whose file was deleted, or an input that is not a JSON object, exits 6.",
+        "[bold]Examples:[/bold]\n"
+        "  hatchet workflows run nightly-report\n"
+        '  hatchet workflows run nightly-report --input \'{"day": "2026-12-04"}\'\n'
+        "  hatchet workflows run nightly-report --input @day.json -o id | xargs hatchet runs show\n"
+        "  hatchet workflows run nightly-report --input - < day.json",
+    ]
+)
+
+
+@app.command(help=RUN_HELP)
+def run(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The workflow's name.")],
+    *,
+    given: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="The run's input, a JSON object: literal JSON, [bold]@file[/bold], or "
+            "[bold]-[/bold] for stdin (default {}).",
+            show_default=False,
+        ),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key",
+            help="Starting the same workflow with the same key and input again returns the "
+            "first run instead of a new one (default: a random key, for this start's own "
+            "retries).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[OutputFormat, output_option("the run's id")] = OutputFormat.table,
+) -> None:
+    """Start a workflow by hand (see RUN_HELP)."""
+    body = read_data(given, "--input") if given is not None else {}
+    with daemon_errors(), connect(ctx) as client:
+        document = client.workflows.run_document(name, body, idempotency_key=idempotency_key)
+    _print_started(document, output)
+
+
+def _print_started(document: dict[str, Any], output: OutputFormat) -> None:
+    if output is not OutputFormat.table:
+        # Scripts' path: the daemon's document as it came, so no models load (start-up).
+        emit(output, document, [document["id"]], lambda: None)
+        return
+    from hatchetd.contracts.runs import WorkflowRun
+
+    run = WorkflowRun.model_validate(document)
+    runs_table([run])
+    diagnostic(
+        f"started run {run.id} of {run.workflow_name}; follow it: hatchet runs show {run.id}"
+    )
+
+
+# Registered after the others so that `hatchet workflows --help` lists it last.
 app.command("validate", help=VALIDATE_HELP)(validate)
 
 

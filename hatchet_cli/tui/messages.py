@@ -1,7 +1,8 @@
 """The messages the TUI's parts send each other (Textual messages: the one thread-safe way in).
 
 The change-stream thread posts `DaemonChanged` and `ConnectionState` to the app; views post
-`ShowRun` (the app shows that run's trace) and `EventReplayed` (after a replay the daemon took).
+`ShowRun` (the app shows that run's trace), `EventReplayed` (after a replay the daemon took) and
+`RunStarted` (after a run started by hand).
 """
 
 from __future__ import annotations
@@ -54,3 +55,14 @@ class EventReplayed(Message):
         """The new events, linked to the original (`replayed_from_id`)."""
         self.edited = edited
         """Whether the replay carried edited data instead of the original payload."""
+
+
+class RunStarted(Message):
+    """The daemon started a run of a workflow by hand (`r` in the workflows view)."""
+
+    def __init__(self, workflow_name: str, run_id: str) -> None:
+        super().__init__()
+        self.workflow_name = workflow_name
+        """The workflow started."""
+        self.run_id = run_id
+        """The new workflow run's id."""

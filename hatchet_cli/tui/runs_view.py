@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
-from hatchet_cli.cli.connection import short, when
+from hatchet_cli.cli.connection import short, trigger_text, when
 from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.messages import ShowRun
@@ -193,9 +193,7 @@ class RunsView(View):
         self._show_filters()
 
     def _cells(self, run: WorkflowRun) -> tuple[str | Text, ...]:
-        trigger = (
-            f"event {short(run.event_id)}" if run.event_id else f"cron {when(run.cron_tick_at)}"
-        )
+        trigger = trigger_text(run)
         return (
             short(run.id),
             run.workflow_name,

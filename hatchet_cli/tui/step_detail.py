@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from hatchet_cli.cli.connection import short, when
+from hatchet_cli.cli.connection import short, trigger_text, when
 from hatchet_cli.tui.waterfall_bar import duration, status_text
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class StepDetail(VerticalScroll):
         self._show(*parts)
 
     def show_run(self, run: WorkflowRun, now: datetime) -> None:
-        trigger = f"event {run.event_id}" if run.event_id else f"cron {when(run.cron_tick_at)}"
+        trigger = trigger_text(run, full_ids=True)
         parts: list[Text] = [
             Text.assemble(
                 ("run ", "bold"),

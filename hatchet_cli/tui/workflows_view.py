@@ -4,18 +4,25 @@ Each workflow with its version, triggers (event keys and crons), file and whethe
 below, the reload errors (`file:line: what`) of the files that broke. The daemon announces new
 versions on the change stream; a file that breaks changes no workflow, so while this view is
 shown it also rereads the (small) workflow list every `RECHECK` seconds.
+
+`r` starts the selected workflow by hand, whatever its triggers, with the input typed in a modal
+(`run_input.py`), and says which run it started.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Label, Static
 
+from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.link import DaemonLink
+from hatchet_cli.tui.messages import RunStarted
+from hatchet_cli.tui.run_input import RunInputScreen
 from hatchet_cli.tui.view import View
 
 if TYPE_CHECKING:
@@ -30,6 +37,7 @@ class WorkflowsView(View):
 
     TITLE = "Workflows"
     KEY = "3"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "run_workflow", "Run workflow")]
 
     def __init__(self, link: DaemonLink, *, id: str | None = None) -> None:
         super().__init__(link, id=id)
@@ -104,3 +112,42 @@ class WorkflowsView(View):
     def apply_change(self, change: Change) -> None:
         if change.kind == "workflow":
             self.reload()
+
+    def selected_workflow(self) -> dict[str, Any] | None:
+        """The `WorkflowInfo` document of the row under the cursor, if there is one."""
+        row = self.query_one("#workflows-table", DataTable).cursor_row
+        return self.workflows[row] if 0 <= row < len(self.workflows) else None
+
+    # -- starting a run by hand --------------------------------------------------------------
+
+    def action_run_workflow(self) -> None:
+        """Ask for the input, then start the selected workflow with it."""
+        workflow = self.selected_workflow()
+        if workflow is None:
+            self.notify("No workflow selected.", severity="warning")
+            return
+        name = workflow["name"]
+        if not workflow["active"]:  # the daemon would refuse it (409): say why before asking
+            self.notify(
+                f"{name} is inactive: its file {workflow['file']} was deleted, so it cannot run.",
+                severity="warning",
+            )
+            return
+
+        def given(input: dict[str, Any] | None) -> None:
+            if input is not None:
+                self._start(name, input)
+
+        self.app.push_screen(RunInputScreen(name), given)
+
+    @work(thread=True, group="workflow-run", exit_on_error=False)
+    def _start(self, name: str, input: dict[str, Any]) -> None:
+        try:
+            run = self.link.call(lambda c: c.workflows.run(name, input))
+        except (DaemonUnreachable, HatchetError) as exc:
+            self.app.call_from_thread(
+                self.notify, f"Could not start {name}: {exc}", severity="error", timeout=8
+            )
+            return
+        self.post_message(RunStarted(name, run.id))
+        self.app.call_from_thread(self.notify, f"Started run {run.id} of {name}.")

@@ -81,7 +81,15 @@ def test_every_reference_resolves(
             unresolved.append(ref)
     assert unresolved == []
     # The bodies read by hand and the change stream's events are among them.
-    for name in ("PushEvent", "PushEvents", "ReplayEvents", "PathValue", "Change", "ErrorBody"):
+    for name in (
+        "PushEvent",
+        "PushEvents",
+        "ReplayEvents",
+        "StartRun",
+        "PathValue",
+        "Change",
+        "ErrorBody",
+    ):
         assert f"#/components/schemas/{name}" in found
 
 

@@ -23,6 +23,7 @@ from hatchetd.api.openapi import ERROR_CODES
 from hatchetd.api.services import Services
 from hatchetd.contracts.api import MAX_PAYLOAD_BYTES
 from hatchetd.contracts.api_errors import ErrorBody
+from hatchetd.engine import EngineError, RunIdempotencyConflict, WorkflowInactive
 from hatchetd.settings import Settings
 from hatchetd.store.errors import StoreFull, StoreLocked, StoreTrouble
 
@@ -88,6 +89,18 @@ def pushed_before(key: str) -> Prepare:
     return prepare
 
 
+def refused(error: EngineError) -> Prepare:
+    """The engine refuses every command with `error`."""
+
+    def prepare(_: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+        async def call(*_: object, **__: object) -> None:
+            raise error
+
+        monkeypatch.setattr(services.runtime, "call", call)
+
+    return prepare
+
+
 def store_cases(operation: str, url: str, **request: Any) -> list[Case]:
     return [
         Case(operation, url, 503, "database_locked", request, troubled(StoreLocked())),
@@ -105,6 +118,8 @@ RUN = "GET /api/v1/runs/{run_id}"
 CANCEL = "POST /api/v1/runs/{run_id}/cancel"
 LOGS = "GET /api/v1/runs/{run_id}/logs"
 CHANGES = "GET /api/v1/changes"
+START = "POST /api/v1/workflows/{name}/runs"
+START_URL = "/api/v1/workflows/nope/runs"
 ONE_PUSH = {"json": {"key": "k", "data": {}}}
 NOT_JSON = {"content": b"{", "headers": {"content-type": "application/json"}}
 
@@ -203,6 +218,27 @@ CASES = [
         "GET /api/v1/workflows/{name}/versions", "/api/v1/workflows/nope/versions", 404, "not_found"
     ),
     *store_cases("GET /api/v1/workflows/{name}/versions", "/api/v1/workflows/nope/versions"),
+    Case(START, START_URL, 400, "invalid_json", NOT_JSON),
+    Case(START, START_URL, 404, "not_found", {"json": {}}),
+    Case(
+        START,
+        START_URL,
+        409,
+        "idempotency_conflict",
+        {"json": {"idempotency_key": "k"}},
+        refused(RunIdempotencyConflict("k", UNKNOWN_ID, "other input")),
+    ),
+    Case(
+        START,
+        START_URL,
+        409,
+        "workflow_inactive",
+        {"json": {}},
+        refused(WorkflowInactive("nope", "nope.yaml")),
+    ),
+    Case(START, START_URL, 413, "payload_too_large", {"json": {"input": TOO_BIG}}),
+    Case(START, START_URL, 422, "invalid_request", {"json": {"input": []}}),
+    *store_cases(START, START_URL, json={}),
     *store_cases("GET /api/v1/workers", "/api/v1/workers"),
     Case(CHANGES, f"/api/v1/changes?run_id={UNKNOWN_ID}", 404, "not_found"),
     Case(CHANGES, "/api/v1/changes?run_id=abcd", 409, "ambiguous_id", prepare=ambiguous),

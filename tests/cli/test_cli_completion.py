@@ -63,7 +63,7 @@ def console_env(**variables: str) -> dict[str, str]:
     ("words", "offered"),
     [
         (["hatchet", "ev"], ["events"]),
-        (["hatchet", "workflows", ""], ["list", "show", "validate"]),
+        (["hatchet", "workflows", ""], ["list", "show", "run", "validate"]),
         (["hatchet", "workflows", "list", "-o", ""], ["table", "json", "yaml", "id"]),
         (["hatchet", "completion", "f"], ["fish"]),
     ],

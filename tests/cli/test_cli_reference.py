@@ -113,6 +113,7 @@ ARGUMENTS: dict[tuple[str, ...], list[str]] = {
     ("runs", "logs"): ["RUN"],
     ("runs", "logs", "--follow"): ["RUN"],
     ("workflows", "show"): ["WORKFLOW"],
+    ("workflows", "run"): ["WORKFLOW", "--input", '{"user": {"email": "a@b.c"}}'],
     ("workflows", "validate"): [str(ROOT / ".hatchet")],
 }
 """What each command needs besides `-o json` (placeholders filled from `history`)."""

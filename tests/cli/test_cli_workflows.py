@@ -358,7 +358,13 @@ def test_an_unreachable_daemon_exits_5(closed_address: str, command: list[str]) 
 
 @pytest.mark.parametrize(
     "command",
-    [["workflows", "list"], ["workflows", "show"], ["workflows", "validate"], ["completion"]],
+    [
+        ["workflows", "list"],
+        ["workflows", "show"],
+        ["workflows", "run"],
+        ["workflows", "validate"],
+        ["completion"],
+    ],
     ids=" ".join,
 )
 def test_help_ends_with_examples(command: list[str]) -> None:

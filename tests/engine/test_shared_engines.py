@@ -183,3 +183,20 @@ def test_a_restarted_replica_leaves_another_s_busy_worker_alone(
     assert on_b.completed(assign, {"done": True}).accepted
     assert restarted.trace(run_id).run.status is RunStatus.SUCCEEDED
     assert [s.attempt for s in restarted.attempts(run_id, "only")] == [1]
+
+
+def test_a_run_started_by_hand_on_one_replica_runs_on_the_other_with_its_input(
+    pair: tuple[Daemon, Daemon],
+) -> None:
+    a, b = pair
+    worker = a.connect()
+
+    started = b.call(lambda e: e.start_run("greet", {"name": "Ada"}, idempotency_key="k"))
+    again = a.call(lambda e: e.start_run("greet", {"name": "Ada"}, idempotency_key="k"))
+    a.tick()
+
+    assert (again.run, again.created) == (started.run, False)
+    (assign,) = worker.assignments()  # A read the run B planned from the store, input and all
+    assert (assign.workflow_run_id, assign.input) == (started.run.id, {"message": "Hello Ada"})
+    worker.run(assign)
+    assert b.trace(started.run.id).run.status is RunStatus.SUCCEEDED

@@ -56,9 +56,11 @@ async def read_body(request: Request, model: type[M], rules: BodyRules) -> tuple
     return _parse(body, model, rules), len(body)
 
 
-def check_payload_size(data: dict[str, Any], body_size: int) -> None:
+def check_payload_size(
+    data: dict[str, Any], body_size: int, *, what: str = "the event payload"
+) -> None:
     """A payload within a body no larger than the limit is within the limit; only near the limit
-    is it worth measuring the payload on its own."""
+    is it worth measuring the payload on its own. `what` names it in the 413."""
     if body_size <= MAX_PAYLOAD_BYTES:
         return
     size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
@@ -66,8 +68,7 @@ def check_payload_size(data: dict[str, Any], body_size: int) -> None:
         raise ApiError(
             413,
             "payload_too_large",
-            f"the event payload is {size:,} bytes; the limit is {MAX_PAYLOAD_BYTES:,} bytes "
-            "(1 MiB)",
+            f"{what} is {size:,} bytes; the limit is {MAX_PAYLOAD_BYTES:,} bytes (1 MiB)",
         )
 
 

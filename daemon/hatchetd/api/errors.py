@@ -17,6 +17,8 @@ from hatchetd.engine.errors import (
     EventNotFound,
     IdempotencyConflict,
     RunNotFound,
+    WorkflowInactive,
+    WorkflowNotFound,
 )
 from hatchetd.store.errors import StoreFull, StoreTrouble
 
@@ -118,10 +120,12 @@ def allowed_methods(request: Request) -> list[str]:
 
 def engine_status(exc: EngineError) -> tuple[int, str]:
     """The HTTP status and code for an error the engine refused a command with."""
-    if isinstance(exc, EventNotFound | RunNotFound):
+    if isinstance(exc, EventNotFound | RunNotFound | WorkflowNotFound):
         return 404, "not_found"
     if isinstance(exc, IdempotencyConflict):
         return 409, "idempotency_conflict"
+    if isinstance(exc, WorkflowInactive):
+        return 409, "workflow_inactive"
     return 400, "invalid_request"
 
 

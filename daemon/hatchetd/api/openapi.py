@@ -36,12 +36,14 @@ ERROR_CODES: dict[int, dict[str, str]] = {
     401: {"unauthorized": "a token is configured and the request lacks it or has another"},
     404: {"not_found": "no event, run or workflow with that id, prefix or name"},
     409: {
-        "idempotency_conflict": "an idempotency key pushed before with other data",
+        "idempotency_conflict": "an idempotency key pushed before with other data, or that "
+        "started a run of another workflow or with other input",
         "ambiguous_id": "an id prefix that starts several ids (the message lists them)",
+        "workflow_inactive": "a run started by hand of a workflow whose file was deleted",
     },
     413: {
-        "payload_too_large": "a body over its route's limit, or an event payload over 1 MiB "
-        "(the message gives size and limit)"
+        "payload_too_large": "a body over its route's limit, or an event payload or a run's "
+        "input over 1 MiB (the message gives size and limit)"
     },
     422: {
         "invalid_value": "a value that cannot be stored as sent: a NUL, a lone surrogate, a "
@@ -144,7 +146,7 @@ def complete(document: dict[str, Any], *, token_required: bool) -> None:
             _add_schemas(schemas, {ErrorBody: "serialization"})
 
 
-_PAYLOADS = (("PushEvent", "data"), ("ReplayEvents", "data"))
+_PAYLOADS = (("PushEvent", "data"), ("ReplayEvents", "data"), ("StartRun", "input"))
 """Where a client sends a payload to be stored. pydantic cannot write a recursive schema that
 refers to a component, so the payloads' schemas get `StorableJson` here."""
 

@@ -1,15 +1,24 @@
-"""`/api/v1/workflows`: what the folder holds, which version is current, which files are broken."""
+"""`/api/v1/workflows`: what the folder holds, which version is current, which files are broken;
+and starting a workflow by hand."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
+from hatchetd.api.body import ENVELOPE_BYTES, BodyRules, check_payload_size, read_body
 from hatchetd.api.errors import ApiError
-from hatchetd.api.openapi import STORE, errors
-from hatchetd.api.services import Services, ServicesDep
-from hatchetd.contracts.api import FileErrors, WorkflowInfo, WorkflowList
+from hatchetd.api.openapi import STORE, errors, json_body
+from hatchetd.api.services import DRAIN_RETRY_AFTER, Services, ServicesDep
+from hatchetd.contracts.api import (
+    MAX_PAYLOAD_BYTES,
+    FileErrors,
+    StartRun,
+    WorkflowInfo,
+    WorkflowList,
+)
+from hatchetd.contracts.runs import WorkflowRun
 from hatchetd.contracts.storable_schema import NO_NUL
 from hatchetd.contracts.workflows import Workflow, WorkflowVersion
 
@@ -17,6 +26,12 @@ WorkflowName = Annotated[str, Path(description="the workflow's name", pattern=NO
 """A workflow's `name:` (any text but a NUL, which no name can hold)."""
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
+
+_START = BodyRules(
+    max_bytes=MAX_PAYLOAD_BYTES + ENVELOPE_BYTES,
+    limit=f"a run's input is limited to {MAX_PAYLOAD_BYTES:,} bytes (1 MiB)",
+    envelope=1,  # {"input": …}
+)
 
 
 def _info(services: Services, workflow: Workflow, errors: dict[str, list[str]]) -> WorkflowInfo:
@@ -66,3 +81,39 @@ def list_versions(name: WorkflowName, services: ServicesDep) -> list[WorkflowVer
     if services.store.get_workflow(name) is None:
         raise ApiError(404, "not_found", f"no workflow named {name!r}")
     return services.store.list_workflow_versions(name)
+
+
+@router.post(
+    "/{name}/runs",
+    status_code=201,
+    response_model=WorkflowRun,
+    openapi_extra=json_body(StartRun),
+    responses={
+        200: {
+            "model": WorkflowRun,
+            "description": "The run started before with this idempotency key and input, as it "
+            "is now.",
+        },
+        **errors(400, 404, 409, 413, 422, *STORE),
+    },
+)
+async def start_run(
+    name: WorkflowName, request: Request, response: Response, services: ServicesDep
+) -> WorkflowRun:
+    """Start a run of the workflow's active version by hand, whatever its triggers, with an
+    input that templates read as they read an event's payload; answered once it is durable."""
+    if services.draining:  # began while this request was on its way in
+        raise ApiError(
+            503,
+            "unavailable",
+            "hatchetd is shutting down and starts no new runs",
+            retry_after=DRAIN_RETRY_AFTER,
+        )
+    body, size = await read_body(request, StartRun, _START)
+    check_payload_size(body.input, size, what="the run's input")
+    outcome = await services.runtime.call(
+        lambda e: e.start_run(name, body.input, idempotency_key=body.idempotency_key)
+    )
+    if not outcome.created:
+        response.status_code = 200
+    return outcome.run

@@ -55,6 +55,19 @@ class PushEvent(_Body):
     it is refused (409)."""
 
 
+class StartRun(_Body):
+    """`POST /api/v1/workflows/{name}/runs`: start a run of the workflow by hand."""
+
+    input: dict[str, Any] = Field(default_factory=dict)
+    """What the run starts with: a JSON object of at most 1 MiB, which templates read as
+    `input`, and its top-level keys directly, as they read an event's payload."""
+    idempotency_key: str | None = Field(
+        default=None, min_length=1, max_length=255, json_schema_extra=no_nul_in_strings
+    )
+    """Starting the same workflow with the same key and input again returns the first run; with
+    another workflow or other input it is refused (409)."""
+
+
 class PushEvents(_Body):
     """`POST /api/v1/events/bulk`: several events, stored together in one commit."""
 

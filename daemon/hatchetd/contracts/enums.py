@@ -57,10 +57,12 @@ class WorkerStatus(StrEnum):
 
 
 class TriggerKind(StrEnum):
-    """What started a workflow run."""
+    """What started a workflow run: an event, a cron tick, or someone by hand (the API's
+    `POST /api/v1/workflows/{name}/runs`)."""
 
     EVENT = "EVENT"
     CRON = "CRON"
+    MANUAL = "MANUAL"
 
 
 _FINAL_STEP = frozenset({StepRunStatus.SUCCEEDED, StepRunStatus.FAILED, StepRunStatus.CANCELLED})

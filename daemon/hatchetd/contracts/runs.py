@@ -27,6 +27,13 @@ class WorkflowRun(BaseModel):
     """The event that triggered it (EVENT runs)."""
     cron_tick_at: datetime | None = None
     """The schedule tick that fired it (CRON runs); unique per workflow."""
+    input: dict[str, Any] | None = None
+    """What it was started with (MANUAL runs): a JSON object that templates read as `input`,
+    and its top-level keys directly, as they read an event's payload. Null for EVENT runs (the
+    event holds their payload) and CRON runs (their input is `{}`)."""
+    idempotency_key: str | None = None
+    """The key it was started with (MANUAL runs): starting the same workflow with the same key
+    and input again returns this run."""
     status: RunStatus = RunStatus.PENDING
     """Its state."""
     error: str | None = None

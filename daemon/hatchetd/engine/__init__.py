@@ -1,5 +1,5 @@
-"""The engine: ingest, planning, dispatch, the run state machine, liveness, timeouts, retries
-and replay.
+"""The engine: ingest, runs started by hand, planning, dispatch, the run state machine,
+liveness, timeouts, retries and replay.
 
 It takes a `Store` and a `Clock` and does no I/O of its own; `hatchetd.runtime` drives it.
 """
@@ -15,9 +15,13 @@ from hatchetd.engine.errors import (
     EventNotFound,
     IdempotencyConflict,
     PayloadEditFailed,
+    RunIdempotencyConflict,
     RunNotFound,
+    WorkflowInactive,
+    WorkflowNotFound,
 )
 from hatchetd.engine.ingest import Push, PushOutcome
+from hatchetd.engine.manual import StartOutcome
 from hatchetd.engine.replay import replay_payload
 
 __all__ = [
@@ -32,9 +36,13 @@ __all__ = [
     "Push",
     "PushOutcome",
     "ResultOutcome",
+    "RunIdempotencyConflict",
     "RunNotFound",
     "SendAssign",
     "SendCancel",
+    "StartOutcome",
     "SystemClock",
+    "WorkflowInactive",
+    "WorkflowNotFound",
     "replay_payload",
 ]

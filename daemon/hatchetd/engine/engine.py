@@ -31,6 +31,7 @@ from hatchetd.engine.cron import CronTicker
 from hatchetd.engine.dispatcher import Dispatcher
 from hatchetd.engine.effects import Effect, Outbox
 from hatchetd.engine.ingest import Ingest, Push, PushOutcome
+from hatchetd.engine.manual import ManualRuns, StartOutcome
 from hatchetd.engine.parts import Shared
 from hatchetd.engine.peers import POLL_LIMIT, Peers
 from hatchetd.engine.pool import WorkerPool
@@ -95,6 +96,7 @@ class Engine:
         )
         self._peers = Peers(shared)
         self._ingest = Ingest(store, clock, self._catalog, self._runs, self._ready)
+        self._manual = ManualRuns(store, clock, self._catalog, self._runs, self._ready)
         self._crons = CronTicker(store, clock, self._runs, self._ready)
         self._workers = Workers(
             store,
@@ -332,6 +334,17 @@ class Engine:
         return self._controller.append_log(worker_id, step_run_id, attempt, line)
 
     # -- runs -----------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        workflow_name: str,
+        input: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> StartOutcome:
+        """Start a run of a workflow's active version by hand, with `input` (default `{}`),
+        whatever its triggers (see `ManualRuns.start`)."""
+        return self._manual.start(workflow_name, input or {}, idempotency_key)
 
     def cancel_run(self, run_id: str) -> WorkflowRun:
         """Cancel a run and everything in it not yet final; `RunNotFound` if there is none."""

@@ -53,3 +53,38 @@ class RunNotFound(EngineError):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"no run with id {run_id!r}")
         self.run_id = run_id
+
+
+class RunIdempotencyConflict(IdempotencyConflict):
+    """This idempotency key was already used to start a run of another workflow or with other
+    input."""
+
+    def __init__(self, key: str, run_id: str, what: str) -> None:
+        EngineError.__init__(
+            self,
+            f"idempotency key {key!r} was already used by run {run_id} with {what}; start the "
+            "same workflow with the same key and input to get that run back, or use a new key",
+        )
+        self.key = key
+        self.event_id = None
+        self.run_id = run_id
+
+
+class WorkflowNotFound(EngineError):
+    """No workflow has this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no workflow named {name!r}")
+        self.name = name
+
+
+class WorkflowInactive(EngineError):
+    """The workflow's file was deleted: it has no active version to run."""
+
+    def __init__(self, name: str, file: str) -> None:
+        super().__init__(
+            f"workflow {name!r} is inactive: its file {file} was deleted, so it has no version "
+            "to run; put the file back in the daemon's folder to run it again"
+        )
+        self.name = name
+        self.file = file

@@ -7,6 +7,7 @@ first moment; only the first step of each job is ready for a worker, the rest wa
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from hatchetd.contracts.enums import RunStatus, StepRunStatus, TriggerKind
 from hatchetd.contracts.ids import new_id
@@ -22,9 +23,12 @@ def plan_run(
     now: datetime,
     trigger: TriggerKind = TriggerKind.EVENT,
     cron_tick_at: datetime | None = None,
+    input: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
 ) -> NewRun:
     """The run of one workflow version that an event (or, with `trigger=CRON`, the schedule
-    tick `cron_tick_at`) starts, as of `now`.
+    tick `cron_tick_at`; with `trigger=MANUAL`, someone by hand with `input`) starts, as of
+    `now`.
 
     The run and its jobs start at once (RUNNING, `started_at` now; a job with a timeout gets its
     deadline); the first step of each job is PENDING_ASSIGNMENT until its schedule timeout (or
@@ -37,6 +41,8 @@ def plan_run(
         trigger=trigger,
         event_id=event_id,
         cron_tick_at=cron_tick_at,
+        input=input,
+        idempotency_key=idempotency_key,
         status=RunStatus.RUNNING,
         created_at=now,
         started_at=now,

@@ -1,9 +1,9 @@
 """The engine's memory of the workflow runs in flight: what it needs to move them on.
 
-Per run: the parsed version it runs, its event (templates read the payload), and per job the
-ids of its current step runs (the latest attempt of each step), the outputs of the steps that
-succeeded and the job's deadline. With that, a result costs only the writes it causes, never a
-read of what the engine itself wrote a moment ago.
+Per run: the parsed version it runs, its event or the input it was started with by hand
+(templates read them), and per job the ids of its current step runs (the latest attempt of each
+step), the outputs of the steps that succeeded and the job's deadline. With that, a result costs
+only the writes it causes, never a read of what the engine itself wrote a moment ago.
 
 This is a cache, never the truth: every entry can be rebuilt from the store, entries
 are dropped when their run ends or when the cache is full, and `clear()` after a rollback.
@@ -91,6 +91,8 @@ class RunState:
     """By job run id, in the order of the workflow's jobs."""
     version: int = 0
     """The run row's version this state reflects (on a shared store: `RunStates.get`)."""
+    input: dict[str, Any] | None = None
+    """What a run started by hand was given; templates read it as they read a payload."""
 
     @property
     def finished(self) -> bool:
@@ -108,7 +110,7 @@ class RunState:
         """What the `with:` templates of `job`'s next step see (design §4)."""
         version = self.workflow.version
         return build_template_data(
-            input=self.event.data if self.event is not None else {},
+            input=self.event.data if self.event is not None else self.input or {},
             steps=dict(job.outputs),
             event=self.event.template_view() if self.event is not None else None,
             workflow={"name": version.workflow_name, "version": version.version},
@@ -142,7 +144,7 @@ class RunStates:
             )
             for job in new.job_runs
         }
-        self._put(RunState(new.run.id, workflow, event, jobs))
+        self._put(RunState(new.run.id, workflow, event, jobs, input=new.run.input))
 
     def get(self, run_id: str, *, wait: bool = True) -> RunState | None:
         """The run's state, from the store if it is not in memory; None if there is no such run
@@ -209,7 +211,7 @@ class RunStates:
                 if step_run.status is StepRunStatus.SUCCEEDED:
                     job.outputs[step_run.step_id] = step_run.output
             jobs[job_run.id] = job
-        return RunState(run_id, workflow, event, jobs)
+        return RunState(run_id, workflow, event, jobs, input=trace.run.input)
 
     def forget(self, run_id: str) -> None:
         """Drop a run that has ended."""

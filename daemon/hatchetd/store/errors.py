@@ -77,6 +77,14 @@ class IdempotencyKeyTaken(StoreError):
         self.key = key
 
 
+class RunIdempotencyKeyTaken(StoreError):
+    """A workflow run with this idempotency key already exists."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"a run with idempotency key {key!r} already exists")
+        self.key = key
+
+
 class CronTickTaken(StoreError):
     """A run for this workflow and cron tick already exists."""
 

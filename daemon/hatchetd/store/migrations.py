@@ -319,5 +319,21 @@ def _replicas_share_work(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE workflow_runs ADD COLUMN version INTEGER NOT NULL DEFAULT 0"))
 
 
+@migration(5, "manual_runs")
+def _manual_runs(conn: Connection) -> None:
+    """Runs started by hand: the input each was started with (JSON kept as sent, as an event's
+    payload is), and the idempotency key that makes starting one safe to retry, unique where
+    set."""
+    json_sql = ordered_json_type().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE workflow_runs ADD COLUMN input {json_sql}"))
+    conn.execute(text("ALTER TABLE workflow_runs ADD COLUMN idempotency_key TEXT"))
+    conn.execute(
+        text(
+            "CREATE UNIQUE INDEX uq_workflow_runs_idempotency_key ON workflow_runs "
+            "(idempotency_key) WHERE idempotency_key IS NOT NULL"
+        )
+    )
+
+
 def _id_sql(conn: Connection) -> str:
     return str(id_type().compile(dialect=conn.dialect))

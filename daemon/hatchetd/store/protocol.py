@@ -139,12 +139,17 @@ class Store(Protocol):
     def create_runs(self, runs: Sequence[NewRun]) -> None:
         """Store workflow runs with their job runs and step runs.
 
-        Raises `CronTickTaken` if a CRON run for the same workflow and tick exists, storing none.
+        Raises `CronTickTaken` if a CRON run for the same workflow and tick exists, and
+        `RunIdempotencyKeyTaken` if a run with the same idempotency key does, storing none.
         """
         ...
 
     def get_workflow_run(self, run_id: str) -> WorkflowRun | None:
         """One workflow run, without its tree."""
+        ...
+
+    def get_workflow_run_by_idempotency_key(self, key: str) -> WorkflowRun | None:
+        """The run started with this idempotency key, if any."""
         ...
 
     def get_run_trace(self, run_id: str) -> RunTrace | None:

@@ -21,7 +21,7 @@ from hatchetd.contracts.runs import (
     StepRun,
     WorkflowRun,
 )
-from hatchetd.store.errors import CronTickTaken
+from hatchetd.store.errors import CronTickTaken, RunIdempotencyKeyTaken
 from hatchetd.store.sql_base import (
     SqlBase,
     changed_fields,
@@ -43,6 +43,9 @@ _INSERT_RUN = insert(workflow_runs)
 _INSERT_JOB = insert(job_runs)
 _RUN_BY_ID = Prepared(
     select(*RUN_COLUMNS).where(workflow_runs.c.id == bindparam("id")), RUN_COLUMNS
+)
+_RUN_BY_KEY = Prepared(
+    select(*RUN_COLUMNS).where(workflow_runs.c.idempotency_key == bindparam("key")), RUN_COLUMNS
 )
 _JOB_BY_ID = Prepared(
     select(*JOB_RUN_COLUMNS).where(job_runs.c.id == bindparam("id")), JOB_RUN_COLUMNS
@@ -72,7 +75,8 @@ class RunsSql(SqlBase):
     def create_runs(self, runs: Sequence[NewRun]) -> None:
         """Store workflow runs with their job runs and step runs, all or none.
 
-        Raises `CronTickTaken` if a CRON run for the same workflow and tick exists.
+        Raises `CronTickTaken` if a CRON run for the same workflow and tick exists, and
+        `RunIdempotencyKeyTaken` if a run with the same idempotency key does.
         """
         if not runs:
             return
@@ -86,9 +90,10 @@ class RunsSql(SqlBase):
             for new in runs
             if new.run.cron_tick_at is not None
         ]
+        keys = [new.run.idempotency_key for new in runs if new.run.idempotency_key is not None]
         try:
-            # Only a cron tick can clash in normal use: event runs need no savepoint.
-            with self._writing(savepoint=bool(ticks)) as conn:
+            # Only a cron tick or a key can clash in normal use: event runs need no savepoint.
+            with self._writing(savepoint=bool(ticks or keys)) as conn:
                 conn.execute(_INSERT_RUN, run_rows)
                 if job_rows:
                     conn.execute(_INSERT_JOB, job_rows)
@@ -96,6 +101,8 @@ class RunsSql(SqlBase):
                     conn.execute(INSERT_STEP_RUN, step_rows)
         except IntegrityError as exc:
             # The driver's message names the index (PostgreSQL) or its columns (SQLite).
+            if keys and "idempotency_key" in str(exc.orig):
+                raise RunIdempotencyKeyTaken(self._taken_run_key(keys)) from exc
             if not ticks or "cron_tick" not in str(exc.orig):
                 raise
             name, tick = self._taken_tick(ticks)
@@ -115,10 +122,27 @@ class RunsSql(SqlBase):
             seen.add(pair)
         return ticks[0]
 
+    def _taken_run_key(self, keys: list[str]) -> str:
+        for key in keys:
+            if self.get_workflow_run_by_idempotency_key(key) is not None:
+                return key
+        seen: set[str] = set()
+        for key in keys:  # not in the database: the same key twice in one call
+            if key in seen:
+                return key
+            seen.add(key)
+        return keys[0]
+
     def get_workflow_run(self, run_id: str) -> WorkflowRun | None:
         """One workflow run, without its tree."""
         with self._reading() as conn:
             row = _RUN_BY_ID.first(conn, {"id": run_id})
+        return None if row is None else WorkflowRun.model_validate(row)
+
+    def get_workflow_run_by_idempotency_key(self, key: str) -> WorkflowRun | None:
+        """The run started with this idempotency key, if any."""
+        with self._reading() as conn:
+            row = _RUN_BY_KEY.first(conn, {"key": key})
         return None if row is None else WorkflowRun.model_validate(row)
 
     def get_run_trace(self, run_id: str) -> RunTrace | None:
@@ -218,6 +242,8 @@ def _run_row(run: WorkflowRun) -> dict[str, Any]:
         "trigger": run.trigger,
         "event_id": run.event_id,
         "cron_tick_at": run.cron_tick_at,
+        "input": run.input,
+        "idempotency_key": run.idempotency_key,
         "status": run.status,
         "error": run.error,
         "cancel_reason": run.cancel_reason,

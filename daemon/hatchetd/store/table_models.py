@@ -132,6 +132,11 @@ class WorkflowRunRow(StoreRow, table=True):
             "cron_tick_at",
             where="cron_tick_at IS NOT NULL",
         ),
+        _partial_unique(
+            "uq_workflow_runs_idempotency_key",
+            "idempotency_key",
+            where="idempotency_key IS NOT NULL",
+        ),
     )
 
     id: str = Field(sa_type=id_type(), primary_key=True)
@@ -151,6 +156,11 @@ class WorkflowRunRow(StoreRow, table=True):
     version: int = Field(sa_type=Integer, sa_column_kwargs={"server_default": text("0")})
     """Bumped by every transaction that changes the run: a daemon whose memory of the run is
     older knows that another daemon moved it on."""
+    input: dict[str, Any] | None = Field(sa_type=ordered_json_type())
+    """What a MANUAL run was started with, its keys in the order sent (migration 5); None for
+    the others."""
+    idempotency_key: str | None = Field(sa_type=Text)
+    """A MANUAL run's idempotency key: one run per key (migration 5)."""
 
 
 class JobRunRow(StoreRow, table=True):
