@@ -117,6 +117,7 @@ RUNS = "GET /api/v1/runs"
 RUN = "GET /api/v1/runs/{run_id}"
 CANCEL = "POST /api/v1/runs/{run_id}/cancel"
 LOGS = "GET /api/v1/runs/{run_id}/logs"
+WAIT = "GET /api/v1/runs/{run_id}/wait"
 CHANGES = "GET /api/v1/changes"
 START = "POST /api/v1/workflows/{name}/runs"
 START_URL = "/api/v1/workflows/nope/runs"
@@ -203,6 +204,7 @@ CASES = [
             (RUN, "/api/v1/runs/{}"),
             (CANCEL, "/api/v1/runs/{}/cancel"),
             (LOGS, "/api/v1/runs/{}/logs"),
+            (WAIT, "/api/v1/runs/{}/wait"),
         ]
         for case in [
             Case(operation, method_url.format(UNKNOWN_ID), 404, "not_found"),

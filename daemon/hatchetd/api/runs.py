@@ -1,16 +1,20 @@
-"""`/api/v1/runs`: list, the full trace, cancel, logs (design §5)."""
+"""`/api/v1/runs`: list, the full trace, wait for the end, cancel, logs (design §5)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
+from hatchetd.api.change_hub import Ended, Lagged
 from hatchetd.api.errors import ApiError
 from hatchetd.api.ids import resolve_id
 from hatchetd.api.openapi import STORE, errors
-from hatchetd.api.services import Services, ServicesDep
+from hatchetd.api.services import DRAIN_RETRY_AFTER, Services, ServicesDep
 from hatchetd.contracts.api import MAX_BULK_EVENTS, RunList
+from hatchetd.contracts.changes import ChangeKind
 from hatchetd.contracts.enums import RunStatus
 from hatchetd.contracts.ids import IdOrPrefix
 from hatchetd.contracts.paging import Cursor
@@ -20,6 +24,8 @@ from hatchetd.contracts.times import TimeBound
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 _ONE_RUN = errors(404, 409, 422, *STORE)
+MAX_WAIT_SECONDS = 60.0
+"""The longest one wait request is held open; a client waiting longer asks again."""
 
 
 @router.get("", response_model=RunList, responses=errors(400, 404, 409, 422, *STORE))
@@ -76,6 +82,54 @@ def get_run(run_id: IdOrPrefix, services: ServicesDep) -> RunTrace:
     and the times each was created, assigned, started and finished. A unique prefix of the id
     will do, here and in every `/runs/{run_id}` route."""
     return _trace(services, _run_id(services, run_id))
+
+
+@router.get("/{run_id}/wait", response_model=RunTrace, responses=_ONE_RUN)
+async def wait_for_run(
+    run_id: IdOrPrefix,
+    services: ServicesDep,
+    timeout: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=MAX_WAIT_SECONDS,
+            description="seconds to wait at most (0: answer at once)",
+        ),
+    ] = 30.0,
+) -> RunTrace:
+    """The run's trace once it is final (SUCCEEDED, FAILED or CANCELLED), or as it is when
+    `timeout` seconds have passed: the answer's `run.status` says which. Held open until then,
+    following the change stream (nothing is polled); a 503 while the daemon shuts down."""
+    run_id = await run_in_threadpool(_run_id, services, run_id)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        # Subscribed before reading: an end committed after the read still comes as a change.
+        subscription = services.changes.subscribe((ChangeKind.RUN,), (run_id,))
+        try:
+            trace = await run_in_threadpool(_trace, services, run_id)
+            while not trace.run.status.is_final:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    return trace
+                try:
+                    item = await asyncio.wait_for(subscription.queue.get(), left)
+                except TimeoutError:
+                    return trace
+                if isinstance(item, Ended):
+                    raise ApiError(
+                        503,
+                        "unavailable",
+                        "hatchetd is shutting down: wait again once it is back",
+                        retry_after=DRAIN_RETRY_AFTER,
+                    )
+                if isinstance(item, Lagged):
+                    break  # read again on a new subscription
+                if item.status is not None and RunStatus(item.status).is_final:
+                    trace = await run_in_threadpool(_trace, services, run_id)
+            else:
+                return trace
+        finally:
+            services.changes.unsubscribe(subscription)
 
 
 @router.post("/{run_id}/cancel", response_model=RunTrace, responses=_ONE_RUN)
