@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         ReplayResult,
         RunList,
         WorkerInfo,
+        WorkflowDetail,
         WorkflowInfo,
         WorkflowList,
     )
@@ -49,6 +50,12 @@ class Call(Generic[T]):
     idempotency_key: str | None = None
     """Set on calls that are safe to send again (a push): the client retries them within its
     `retry_for`, and names this key when no answer came."""
+    hold: float = 0.0
+    """Seconds the daemon may hold the request before it answers (a wait), on top of the
+    client's own timeout."""
+    kind: str = "push"
+    """What `DaemonNotAnswering` calls a request with an idempotency key: a `push` (of an
+    event) or a `start` (of a run by hand)."""
 
 
 def _model(module: str, name: str) -> Callable[[Any], Any]:
@@ -206,6 +213,12 @@ def get_run(run_id: str) -> Call[RunTrace]:
     return Call("GET", f"/api/v1/runs/{_id(run_id)}", _model(_RUNS, "RunTrace"))
 
 
+def wait_run(run_id: str, hold: float) -> Call[RunTrace]:
+    params = {"timeout": round(hold, 3)}
+    read = _model(_RUNS, "RunTrace")
+    return Call("GET", f"/api/v1/runs/{_id(run_id)}/wait", read, params=params, hold=hold)
+
+
 def cancel_run(run_id: str) -> Call[RunTrace]:
     return Call("POST", f"/api/v1/runs/{_id(run_id)}/cancel", _model(_RUNS, "RunTrace"))
 
@@ -234,8 +247,40 @@ def workflow_versions(name: str) -> Call[list[WorkflowVersion]]:
     return Call("GET", f"/api/v1/workflows/{_id(name)}/versions", read)
 
 
-def run_workflow(name: str, input: dict[str, Any] | None) -> Call[WorkflowRun]:
-    body = {"input": {} if input is None else input}
+def workflow_detail(
+    workflow: WorkflowInfo, versions: list[WorkflowVersion], runs: RunList
+) -> WorkflowDetail:
+    """`workflows.show()`: what the three reads it makes add up to."""
+    from hatchetd.contracts.api import WorkflowDetail
+
+    current = next((v for v in versions if v.id == workflow.version_id), None)
+    return WorkflowDetail(
+        workflow=workflow,
+        definition=current.definition if current is not None else {},
+        versions=versions,
+        recent_runs=runs.items,
+    )
+
+
+def run_document(
+    name: str, input: dict[str, Any] | None, idempotency_key: str | None
+) -> Call[dict[str, Any]]:
+    chosen = new_idempotency_key() if idempotency_key is None else idempotency_key
+    body = {"input": {} if input is None else input, "idempotency_key": chosen}
+    path = f"/api/v1/workflows/{_id(name)}/runs"
+    return Call("POST", path, _document, json=body, idempotency_key=chosen, kind="start")
+
+
+def run_workflow(
+    name: str, input: dict[str, Any] | None, idempotency_key: str | None
+) -> Call[WorkflowRun]:
+    raw = run_document(name, input, idempotency_key)
+    read = _model(_RUNS, "WorkflowRun")
     return Call(
-        "POST", f"/api/v1/workflows/{_id(name)}/runs", _model(_RUNS, "WorkflowRun"), json=body
+        raw.method,
+        raw.path,
+        read,
+        json=raw.json,
+        idempotency_key=raw.idempotency_key,
+        kind=raw.kind,
     )

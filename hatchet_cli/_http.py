@@ -184,9 +184,12 @@ class Transport:
         json: Any = None,
         params: dict[str, Any] | None = None,
         retry_for: float | None = None,
+        hold: float = 0.0,
     ) -> Any:
         """Send one request (`path` is below the address's own path); the decoded JSON of a
         successful answer, else `HatchetError`, `DaemonUnreachable` or `DaemonNotAnswering`.
+        `hold` is how long the daemon may hold the request on purpose (a wait), on top of the
+        client's `timeout`.
 
         With `retry_for`, the request is sent again — only for requests that are safe to repeat
         — after a 503, a timeout or a broken connection, until `retry_for` seconds have passed
@@ -202,10 +205,11 @@ class Transport:
             body = jsonlib.dumps(json, separators=(",", ":"), ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         if retry_for is None:
+            timeout = self.timeout + hold
             try:
-                status, reason, _, answer = self._send(method, target, body, headers, self.timeout)
+                status, reason, _, answer = self._send(method, target, body, headers, timeout)
             except (_NotConnected, _NoAnswer) as failure:
-                raise self._failure(failure, self.timeout) from None
+                raise self._failure(failure, timeout) from None
         else:
             status, reason, answer = self._send_retrying(
                 method, target, body, headers, Retrying(retry_for)

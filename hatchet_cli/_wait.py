@@ -1,9 +1,10 @@
-"""Waiting for runs to end, on the change stream (part of `hatchet_cli.client`).
+"""Waiting for runs to end (part of `hatchet_cli.client` and `hatchet_cli.async_client`).
 
-A wait subscribes to the changes of its runs, and only once the daemon has accepted the
-subscription reads the runs: a run that ended before is seen final then, one that ends later
-sends the change that says so. Nothing is polled; each run is read once more when it is final,
-for its step outputs.
+The daemon holds a `GET /api/v1/runs/{id}/wait` open until the run is final or the asked-for
+seconds have passed, following its change stream (nothing is polled, on either side): one request
+on the client's kept-alive connection per run, whose answer carries the final trace. A wait
+longer than the daemon holds a request asks again. `Waiting` is that plan as data, so that the
+blocking and the asyncio client run the same one.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from hatchet_cli._changes import ChangesLost, StreamDeadline, is_final, read_changes
-from hatchet_cli._http import DaemonUnreachable
+from hatchet_cli import _calls
 
 if TYPE_CHECKING:
-    from hatchet_cli.client import Client
     from hatchetd.contracts.events import Event
     from hatchetd.contracts.runs import RunTrace, WorkflowRun
+
+HOLD_SECONDS = 30.0
+"""The longest the client asks the daemon to hold one wait request (the daemon's cap is 60)."""
 
 
 class RunWaitTimeout(TimeoutError):
@@ -65,49 +67,56 @@ class PushResult(NamedTuple):
         return all(run.status.value == "SUCCEEDED" for run in self.runs)
 
 
-def wait_for_runs(
-    client: Client,
-    run_ids: Sequence[str],
-    timeout: float | None,
-    *,
-    started: float | None = None,
-    event: Event | None = None,
-) -> list[RunTrace]:
-    """The traces of `run_ids` (ids or unique prefixes), in that order, once every run is final.
-
-    `RunWaitTimeout` (naming `event`) if `timeout` seconds pass first, counted from `started` (a
-    `time.monotonic()` value; default now)."""
+def check_timeout(timeout: float | None) -> None:
+    """A wait's `timeout`, checked before anything is sent."""
     if timeout is not None and timeout < 0:
         raise ValueError(f"timeout must be 0 or more seconds, not {timeout}")
-    began = time.monotonic() if started is None else started
-    deadline = None if timeout is None else began + timeout
-    full_id: dict[str, str] = {}  # an id or prefix asked for -> the run's id, once read
-    final: dict[str, RunTrace] = {}  # by the run's id
-    while any(full_id.get(run_id) not in final for run_id in run_ids):
-        follow = [full_id.get(run_id, run_id) for run_id in dict.fromkeys(run_ids)]
-        changes = read_changes(client._http, kinds=("run",), run_ids=follow, deadline=deadline)
-        try:
-            for change in changes:
-                if change is None:  # subscribed: what ended before shows now, later ones will come
-                    for run_id in run_ids:
-                        if full_id.get(run_id) not in final:
-                            trace = client.runs.get(run_id)
-                            full_id[run_id] = trace.run.id
-                            if trace.run.status.is_final:
-                                final[trace.run.id] = trace
-                elif change.run_id is not None and is_final(change.status):
-                    final[change.run_id] = client.runs.get(change.run_id)
-                if all(full_id.get(run_id) in final for run_id in run_ids):
-                    break
-            else:
-                raise DaemonUnreachable(client.address, "the daemon shut down during the wait")
-        except ChangesLost:
-            continue  # subscribe again, and read again what is not final yet
-        except StreamDeadline:
-            now = [final.get(full_id.get(r, r)) or client.runs.get(r) for r in run_ids]
-            if all(trace.run.status.is_final for trace in now):
-                return now
-            raise RunWaitTimeout(now, timeout or 0.0, event) from None
-        finally:
-            changes.close()  # unsubscribes: the stream's connection closes
-    return [final[full_id[run_id]] for run_id in run_ids]
+
+
+class Waiting:
+    """The plan of a wait for `run_ids` (ids or unique prefixes) within `timeout` seconds from
+    `started` (a `time.monotonic()` value; default now): the request to send next, until the
+    answer is there. Each run is waited for in turn; runs that ended meanwhile answer at once."""
+
+    def __init__(
+        self,
+        run_ids: Sequence[str],
+        timeout: float | None,
+        *,
+        started: float | None = None,
+        event: Event | None = None,
+    ) -> None:
+        check_timeout(timeout)
+        began = time.monotonic() if started is None else started
+        self._deadline = None if timeout is None else began + timeout
+        self._timeout = timeout
+        self._event = event
+        self._run_ids = list(run_ids)
+        self._traces: list[RunTrace] = []
+        self._late = False  # the deadline passed: the rest are only read, not waited for
+
+    def next(self) -> _calls.Call[RunTrace] | None:
+        """The request to send next; None once every run is read."""
+        if len(self._traces) == len(self._run_ids):
+            return None
+        hold = HOLD_SECONDS
+        if self._deadline is not None:
+            hold = min(hold, max(0.0, self._deadline - time.monotonic()))
+        return _calls.wait_run(self._run_ids[len(self._traces)], 0.0 if self._late else hold)
+
+    def took(self, trace: RunTrace) -> None:
+        """The answer to the last request."""
+        final = trace.run.status.is_final
+        if final or self._late or self._passed():
+            self._late = self._late or not final
+            self._traces.append(trace)
+        # else: the daemon's hold ended first; the same run is asked for again
+
+    def result(self) -> list[RunTrace]:
+        """The final traces, in the order asked; `RunWaitTimeout` if the deadline came first."""
+        if self._late:
+            raise RunWaitTimeout(self._traces, self._timeout or 0.0, self._event)
+        return self._traces
+
+    def _passed(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import builtins
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from hatchet_cli import _calls
 from hatchet_cli._changes import ChangesLost, follow_logs, read_changes
-from hatchet_cli._client_events import Events, new_idempotency_key, query_time
+from hatchet_cli._client_events import Events
 from hatchet_cli._http import (
     DaemonNotAnswering,
     DaemonUnreachable,
@@ -33,7 +34,7 @@ from hatchet_cli._http import (
     Transport,
 )
 from hatchet_cli._retry import DEFAULT_RETRY_FOR
-from hatchet_cli._wait import PushResult, RunWaitTimeout, wait_for_runs
+from hatchet_cli._wait import PushResult, RunWaitTimeout, Waiting, check_timeout
 
 # The models are imported when a call needs them, not with this module: a CLI command that only
 # passes the daemon's JSON on (`hatchet events push -o id`) starts without loading pydantic.
@@ -61,6 +62,7 @@ __all__ = [
     "RunWaitTimeout",
 ]
 
+T = TypeVar("T")
 DEFAULT_ADDRESS = "http://127.0.0.1:7070"
 """Where the daemon listens unless `address=` or `HATCHET_ADDRESS` says otherwise."""
 
@@ -127,9 +129,7 @@ class Client:
 
     def status(self) -> DaemonStatus:
         """The daemon's version, address, store, folder, start time, workers and queue depth."""
-        from hatchetd.contracts.api import DaemonStatus
-
-        return DaemonStatus.model_validate(self.request("GET", "/api/v1/status"))
+        return self.perform(_calls.status())
 
     def request(
         self,
@@ -147,6 +147,31 @@ class Client:
         safe to send twice.
         """
         return self._http.request(method, path, json=json, params=params, retry_for=retry_for)
+
+    def perform(self, call: _calls.Call[T]) -> T:
+        """Send a call (`_calls.py`) and read its answer; a push is retried within `retry_for`
+        and, when no answer came, `DaemonNotAnswering` names its idempotency key."""
+        retry_for = self.retry_for if call.idempotency_key is not None else None
+        try:
+            answer = self._http.request(
+                call.method,
+                call.path,
+                json=call.json,
+                params=call.params,
+                retry_for=retry_for,
+                hold=call.hold,
+            )
+        except DaemonNotAnswering as exc:
+            if call.idempotency_key is None:
+                raise
+            raise exc.with_key(call.idempotency_key, request=call.kind) from None
+        return call.read(answer)
+
+    def wait_for(self, waiting: Waiting) -> builtins.list[RunTrace]:
+        """Carry out a wait's plan (`_wait.py`): its final traces, or `RunWaitTimeout`."""
+        while (call := waiting.next()) is not None:
+            waiting.took(self.perform(call))
+        return waiting.result()
 
     def changes(
         self,
@@ -195,49 +220,40 @@ class Runs:
     ) -> RunList:
         """A page of workflow runs, newest first, narrowed by workflow, status (any of),
         triggering event and creation time; pass `next_cursor` back as `cursor`."""
-        from hatchetd.contracts.api import RunList
-
-        params = {
-            "workflow": workflow,
-            "status": list(statuses) or None,
-            "event_id": event_id,
-            "since": query_time(since),
-            "until": query_time(until),
-            "limit": limit,
-            "cursor": cursor,
-        }
-        return RunList.model_validate(self._client.request("GET", "/api/v1/runs", params=params))
+        call = _calls.list_runs(
+            workflow=workflow,
+            statuses=statuses,
+            event_id=event_id,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._client.perform(call)
 
     def cancel(self, run_id: str) -> RunTrace:
         """Cancel what is not final in a run (`USER_CANCELLED`); the trace afterwards."""
-        from hatchetd.contracts.runs import RunTrace
-
-        path = f"/api/v1/runs/{quote(run_id, safe='')}/cancel"
-        return RunTrace.model_validate(self._client.request("POST", path))
+        return self._client.perform(_calls.cancel_run(run_id))
 
     def logs(self, run_id: str) -> builtins.list[StepLog]:
         """Every line the run's steps logged, in order."""
-        from hatchetd.contracts.runs import StepLog
-
-        path = f"/api/v1/runs/{quote(run_id, safe='')}/logs"
-        return [StepLog.model_validate(line) for line in self._client.request("GET", path)]
+        return self._client.perform(_calls.run_logs(run_id))
 
     def get(self, run_id: str) -> RunTrace:
         """A workflow run with its job runs and step runs."""
-        from hatchetd.contracts.runs import RunTrace
-
-        path = f"/api/v1/runs/{quote(run_id, safe='')}"
-        return RunTrace.model_validate(self._client.request("GET", path))
+        return self._client.perform(_calls.get_run(run_id))
 
     def wait(self, run_id: str, timeout: float | None = None) -> RunTrace:
         """The run's trace once it is final (SUCCEEDED, FAILED or CANCELLED), step outputs
         included; at once if it already is.
 
-        Follows the change stream (nothing is polled). `timeout` is in seconds (None: no limit);
+        The daemon holds the request until the run ends, following its change stream (nothing is
+        polled); a wait longer than it holds one request asks again. `timeout` is in seconds
+        (None: no limit);
         when it passes first, `RunWaitTimeout` carries the run as it is then (`.traces[0]`), and
         the run goes on. An unknown id is a `HatchetError` with status 404.
         """
-        (trace,) = wait_for_runs(self._client, [run_id], timeout)
+        (trace,) = self._client.wait_for(Waiting([run_id], timeout))
         return trace
 
     def wait_all(
@@ -247,7 +263,7 @@ class Runs:
         given. On timeout `RunWaitTimeout.traces` holds every one of them as it is then."""
         if isinstance(run_ids, str):
             raise TypeError("wait_all() takes a list of run ids; wait() takes one")
-        return wait_for_runs(self._client, builtins.list(run_ids), timeout)
+        return self._client.wait_for(Waiting(builtins.list(run_ids), timeout))
 
     def follow_logs(self, run_id: str) -> Iterator[StepLog]:
         """Every line the run's steps logged so far, then each line as it is logged, until the
@@ -265,11 +281,7 @@ class Workers:
 
     def list(self) -> list[WorkerInfo]:
         """Every worker, newest registration first, with the step runs it holds."""
-        from hatchetd.contracts.api import WorkerInfo
-
-        return [
-            WorkerInfo.model_validate(w) for w in self._client.request("GET", "/api/v1/workers")
-        ]
+        return self._client.perform(_calls.list_workers())
 
 
 class Workflows:
@@ -284,23 +296,15 @@ class Workflows:
     def list(self) -> WorkflowList:
         """Every workflow ever loaded (active or not, with its reload errors) and every file that
         does not load now."""
-        from hatchetd.contracts.api import WorkflowList
-
-        return WorkflowList.model_validate(self._client.request("GET", "/api/v1/workflows"))
+        return self._client.perform(_calls.list_workflows())
 
     def get(self, name: str) -> WorkflowInfo:
         """One workflow by name."""
-        from hatchetd.contracts.api import WorkflowInfo
-
-        path = f"/api/v1/workflows/{quote(name, safe='')}"
-        return WorkflowInfo.model_validate(self._client.request("GET", path))
+        return self._client.perform(_calls.get_workflow(name))
 
     def versions(self, name: str) -> builtins.list[WorkflowVersion]:
         """Every version of a workflow, oldest first, each with its definition."""
-        from hatchetd.contracts.workflows import WorkflowVersion
-
-        path = f"/api/v1/workflows/{quote(name, safe='')}/versions"
-        return [WorkflowVersion.model_validate(v) for v in self._client.request("GET", path)]
+        return self._client.perform(_calls.workflow_versions(name))
 
     def show(self, name: str) -> WorkflowDetail:
         """A workflow with its current definition, every version and its latest runs.
@@ -308,18 +312,31 @@ class Workflows:
         Three requests: the daemon serves the parts separately, and the workflow is asked for
         first so that an unknown name fails (404) before anything else is fetched.
         """
-        from hatchetd.contracts.api import WorkflowDetail
-
         workflow = self.get(name)
         versions = self.versions(name)
         runs = self._client.runs.list(workflow=name, limit=self.RECENT_RUNS)
-        current = next((v for v in versions if v.id == workflow.version_id), None)
-        return WorkflowDetail(
-            workflow=workflow,
-            definition=current.definition if current is not None else {},
-            versions=versions,
-            recent_runs=runs.items,
-        )
+        return _calls.workflow_detail(workflow, versions, runs)
+
+    @overload
+    def run(
+        self,
+        name: str,
+        input: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: Literal[False] = False,
+    ) -> WorkflowRun: ...
+
+    @overload
+    def run(
+        self,
+        name: str,
+        input: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: Literal[True],
+        timeout: float | None = None,
+    ) -> RunTrace: ...
 
     def run(
         self,
@@ -327,11 +344,14 @@ class Workflows:
         input: dict[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
-    ) -> WorkflowRun:
+        wait: bool = False,
+        timeout: float | None = None,
+    ) -> WorkflowRun | RunTrace:
         """Start a run of workflow `name` by hand, whatever its triggers (a workflow without
         triggers runs only this way), with `input` (default `{}`): its templates read it as they
         read an event's payload, as `input` and by its top-level keys. Returns the run as
-        started (RUNNING; follow it with `client.runs.get(run.id)`).
+        started (RUNNING); with `wait=True`, its final trace once it ends (`timeout` seconds at
+        most, the start included; then `RunWaitTimeout`, as `runs.wait`).
 
         An unknown workflow is a `HatchetError` with status 404, one whose file was deleted a
         409 (`workflow_inactive`), an input the daemon cannot store a 422 or 413. The start
@@ -339,10 +359,15 @@ class Workflows:
         (see `Client`): starting the same workflow with the same key and input again returns
         the first run; with other input it is a 409.
         """
-        from hatchetd.contracts.runs import WorkflowRun
-
-        document = self.run_document(name, input, idempotency_key=idempotency_key)
-        return WorkflowRun.model_validate(document)
+        if not wait:
+            if timeout is not None:
+                raise TypeError("run(timeout=...) goes with wait=True")
+            return self._client.perform(_calls.run_workflow(name, input, idempotency_key))
+        started = time.monotonic()
+        check_timeout(timeout)
+        run = self._client.perform(_calls.run_workflow(name, input, idempotency_key))
+        (trace,) = self._client.wait_for(Waiting([run.id], timeout, started=started))
+        return trace
 
     def run_document(
         self,
@@ -353,13 +378,4 @@ class Workflows:
     ) -> dict[str, Any]:
         """`run()`, returning the daemon's JSON document (a `WorkflowRun`) as it came, unparsed:
         for callers that only pass it on, so they need not load the models."""
-        chosen = new_idempotency_key() if idempotency_key is None else idempotency_key
-        body = {"input": {} if input is None else input, "idempotency_key": chosen}
-        path = f"/api/v1/workflows/{quote(name, safe='')}/runs"
-        try:
-            document: dict[str, Any] = self._client.request(
-                "POST", path, json=body, retry_for=self._client.retry_for
-            )
-        except DaemonNotAnswering as exc:
-            raise exc.with_key(chosen, request="start") from None
-        return document
+        return self._client.perform(_calls.run_document(name, input, idempotency_key))

@@ -180,6 +180,20 @@ class RunTrace(BaseModel):
     jobs: list[JobRunTrace]
     """Its job runs with their step runs, in the order the workflow file lists the jobs."""
 
+    def step(self, step_id: str) -> StepRun:
+        """The latest attempt at the step `step_id` (its `id:` in the workflow file); a
+        `KeyError` naming the steps there are if the run has no such step."""
+        attempts = [s for job in self.jobs for s in job.step_runs if s.step_id == step_id]
+        if not attempts:
+            known = sorted({s.step_id for job in self.jobs for s in job.step_runs})
+            raise KeyError(f"run {self.run.id} has no step {step_id!r}; it has {known}")
+        return max(attempts, key=lambda s: s.attempt)
+
+    def output(self, step_id: str) -> Any:
+        """What the step `step_id` returned: its latest attempt's output (None until it
+        succeeded)."""
+        return self.step(step_id).output
+
 
 class RunQuery(BaseModel):
     """A filter over workflow runs; every field narrows it."""
