@@ -51,15 +51,17 @@ class AsyncTransport:
         json: Any = None,
         params: dict[str, Any] | None = None,
         retry_for: float | None = None,
+        hold: float = 0.0,
     ) -> Any:
         """As `Transport.request`: the decoded JSON of a successful answer, else `HatchetError`,
         `DaemonUnreachable` or `DaemonNotAnswering`; with `retry_for`, sent again after a 503,
-        a timeout or a broken connection until `retry_for` seconds have passed."""
+        a timeout or a broken connection until `retry_for` seconds have passed. `hold`: how long
+        the daemon may hold the request on purpose (a wait), on top of the client's timeout."""
         query = {name: query_param(v) for name, v in (params or {}).items() if v is not None}
         retrying = Retrying(0 if retry_for is None else retry_for)
         got_through = False
         while True:
-            timeout = retrying.attempt_timeout(self.timeout)
+            timeout = retrying.attempt_timeout(self.timeout) + hold
             try:
                 response = await self._http.request(
                     method, path, json=json, params=query or None, timeout=timeout

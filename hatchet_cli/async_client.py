@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from hatchet_cli import _calls
 from hatchet_cli._async_http import AsyncTransport
-from hatchet_cli._http import ChangesLost, DaemonNotAnswering
+from hatchet_cli._changes import ChangesLost
+from hatchet_cli._http import DaemonNotAnswering
 from hatchet_cli._retry import DEFAULT_RETRY_FOR
+from hatchet_cli._wait import PushResult, Waiting, check_timeout
 
 if TYPE_CHECKING:
     from hatchetd.contracts.api import (
@@ -124,26 +127,45 @@ class AsyncClient:
         """Send a call and read its answer; a push is retried within `retry_for`."""
         retry_for = self.retry_for if call.idempotency_key is not None else None
         try:
-            answer = await self.request(
-                call.method, call.path, json=call.json, params=call.params, retry_for=retry_for
+            answer = await self._http.request(
+                call.method,
+                call.path,
+                json=call.json,
+                params=call.params,
+                retry_for=retry_for,
+                hold=call.hold,
             )
         except DaemonNotAnswering as exc:
             if call.idempotency_key is None:
                 raise
-            raise exc.with_key(call.idempotency_key) from None
+            raise exc.with_key(call.idempotency_key, request=call.kind) from None
         return call.read(answer)
 
+    async def wait_for(self, waiting: Waiting) -> builtins.list[RunTrace]:
+        """Carry out a wait's plan (`_wait.py`): its final traces, or `RunWaitTimeout`."""
+        while (call := waiting.next()) is not None:
+            waiting.took(await self.perform(call))
+        return waiting.result()
+
     async def changes(
-        self, *, kinds: Iterable[str] = (), run_id: str | None = None
+        self,
+        *,
+        kinds: Iterable[str] = (),
+        run_id: str | None = None,
+        on_open: Callable[[], object] | None = None,
     ) -> AsyncIterator[Change]:
-        """Every write the daemon commits from now on, as it commits it (see `Client.changes`).
-        The first item is not awaited until the subscription is open: changes committed after
-        `changes()` was first awaited are not missed."""
+        """Every write the daemon commits from now on, as `Change` models, as it commits them
+        (see `Client.changes`): `on_open()` is called once the daemon has accepted the
+        subscription; changes committed after that are not missed. Ends when the daemon shuts
+        down; `ChangesLost` when this reader fell behind."""
         from hatchetd.contracts.changes import Change
 
         params = {"kind": list(kinds) or None, "run_id": run_id}
         async for name, data in self._http.stream("/api/v1/changes", params):
-            if name == "change":
+            if name == "open":
+                if on_open is not None:
+                    on_open()
+            elif name == "change":
                 yield Change.model_validate_json(data)
             elif name == "lagged":
                 raise ChangesLost(self.address)
@@ -157,11 +179,47 @@ class AsyncEvents:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
+    @overload
     async def push(
-        self, key: str, data: dict[str, Any] | None = None, *, idempotency_key: str | None = None
-    ) -> Event:
-        """Store an event (acknowledged once durable); the workflows it triggers start."""
-        return await self._client.perform(_calls.push(key, data, idempotency_key))
+        self,
+        key: str,
+        data: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: Literal[False] = False,
+    ) -> Event: ...
+
+    @overload
+    async def push(
+        self,
+        key: str,
+        data: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: Literal[True],
+        timeout: float | None = None,
+    ) -> PushResult: ...
+
+    async def push(
+        self,
+        key: str,
+        data: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+    ) -> Event | PushResult:
+        """Store an event (acknowledged once durable); the workflows it triggers start. With
+        `wait=True`, then wait for them: a `PushResult` (see `Client.events.push`)."""
+        if not wait:
+            if timeout is not None:
+                raise TypeError("push(timeout=...) goes with wait=True")
+            return await self._client.perform(_calls.push(key, data, idempotency_key))
+        started = time.monotonic()
+        check_timeout(timeout)
+        event = await self._client.perform(_calls.push(key, data, idempotency_key))
+        waiting = Waiting(event.run_ids, timeout, started=started, event=event)
+        return PushResult(event, await self._client.wait_for(waiting))
 
     async def get(self, event_id: str) -> Event:
         """One event, with the runs it triggered."""
@@ -268,6 +326,20 @@ class AsyncRuns:
         """Every line the run's steps logged, in order."""
         return await self._client.perform(_calls.run_logs(run_id))
 
+    async def wait(self, run_id: str, timeout: float | None = None) -> RunTrace:
+        """The run's trace once it is final, step outputs included (see `Client.runs.wait`);
+        `RunWaitTimeout` when `timeout` seconds pass first."""
+        (trace,) = await self._client.wait_for(Waiting([run_id], timeout))
+        return trace
+
+    async def wait_all(
+        self, run_ids: Iterable[str], timeout: float | None = None
+    ) -> builtins.list[RunTrace]:
+        """`wait()` for several runs within one `timeout`: their final traces, in order."""
+        if isinstance(run_ids, str):
+            raise TypeError("wait_all() takes a list of run ids; wait() takes one")
+        return await self._client.wait_for(Waiting(builtins.list(run_ids), timeout))
+
 
 class AsyncWorkers:
     """`client.workers`: the workers the daemon knows."""
@@ -302,20 +374,49 @@ class AsyncWorkflows:
 
     async def show(self, name: str) -> WorkflowDetail:
         """A workflow with its current definition, every version and its latest runs."""
-        from hatchetd.contracts.api import WorkflowDetail
-
         workflow = await self.get(name)
         versions = await self.versions(name)
         runs = await self._client.runs.list(workflow=name, limit=self.RECENT_RUNS)
-        current = next((v for v in versions if v.id == workflow.version_id), None)
-        return WorkflowDetail(
-            workflow=workflow,
-            definition=current.definition if current is not None else {},
-            versions=versions,
-            recent_runs=runs.items,
-        )
+        return _calls.workflow_detail(workflow, versions, runs)
 
-    async def run(self, name: str, input: dict[str, Any] | None = None) -> WorkflowRun:
-        """Start a run of workflow `name` by hand with `input` (seen by templates as an event's
-        payload is); the run as created."""
-        return await self._client.perform(_calls.run_workflow(name, input))
+    @overload
+    async def run(
+        self,
+        name: str,
+        input: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: Literal[False] = False,
+    ) -> WorkflowRun: ...
+
+    @overload
+    async def run(
+        self,
+        name: str,
+        input: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: Literal[True],
+        timeout: float | None = None,
+    ) -> RunTrace: ...
+
+    async def run(
+        self,
+        name: str,
+        input: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+    ) -> WorkflowRun | RunTrace:
+        """Start a run of workflow `name` by hand with `input`; the run as started, or with
+        `wait=True` its final trace (see `Client.workflows.run`)."""
+        if not wait:
+            if timeout is not None:
+                raise TypeError("run(timeout=...) goes with wait=True")
+            return await self._client.perform(_calls.run_workflow(name, input, idempotency_key))
+        started = time.monotonic()
+        check_timeout(timeout)
+        run = await self._client.perform(_calls.run_workflow(name, input, idempotency_key))
+        (trace,) = await self._client.wait_for(Waiting([run.id], timeout, started=started))
+        return trace

@@ -37,6 +37,7 @@ def test_the_sdk_exports_exactly_these_names() -> None:
 
 def test_hatchet_cli_exports_exactly_these_names() -> None:
     assert hatchet_cli.__all__ == [
+        "AsyncClient",
         "CancelFlag",
         "ChangesLost",
         "Client",
@@ -54,7 +55,7 @@ def test_hatchet_cli_exports_exactly_these_names() -> None:
 
 
 def test_every_export_resolves_to_the_object_in_its_module() -> None:
-    from hatchet_cli import client, sdk
+    from hatchet_cli import async_client, client, sdk
 
     assert hatchet_cli.Worker is sdk.Worker
     assert hatchet_cli.Context is sdk.Context
@@ -62,6 +63,7 @@ def test_every_export_resolves_to_the_object_in_its_module() -> None:
     assert hatchet_cli.TriggerEvent is sdk.TriggerEvent
     assert hatchet_cli.WorkerRejected is sdk.WorkerRejected
     assert hatchet_cli.Client is client.Client
+    assert hatchet_cli.AsyncClient is async_client.AsyncClient
     assert hatchet_cli.HatchetError is client.HatchetError
     assert hatchet_cli.DaemonUnreachable is client.DaemonUnreachable
     assert hatchet_cli.DaemonNotAnswering is client.DaemonNotAnswering
@@ -97,4 +99,13 @@ def test_the_client_loads_only_the_standard_librarys_http_client() -> None:
     assert code == 0
     assert "http" in modules  # the import really happened
     heavy = {"httpx", "pydantic", "hatchetd", "websockets", "typer", "rich", "click", "textual"}
+    assert modules.isdisjoint(heavy), sorted(modules & heavy)
+
+
+def test_the_async_client_loads_httpx_and_no_terminal_library() -> None:
+    code, modules = loaded_modules("from hatchet_cli import AsyncClient")
+    assert code == 0
+    assert {"httpx", "httpx_sse"} <= modules  # the import really happened
+    # (httpx itself imports click and rich, for its command line: its cost, paid only here.)
+    heavy = {"websockets", "typer", "textual", "fastapi", "sqlalchemy", "hatchetd"}
     assert modules.isdisjoint(heavy), sorted(modules & heavy)
