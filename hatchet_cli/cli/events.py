@@ -15,7 +15,7 @@ from hatchet_cli.cli.connection import (
     to_json,
     when,
 )
-from hatchet_cli.cli.events_wait import pushed, wait_and_report
+from hatchet_cli.cli.events_wait import WAIT_TIMEOUT, pushed, wait_and_report
 from hatchet_cli.cli.output import (
     ExitCode,
     Output,
@@ -68,8 +68,6 @@ Until = Annotated[
 ]
 
 
-WAIT_TIMEOUT = 300.0
-"""Seconds `push --wait` waits for the runs unless `--timeout` says otherwise."""
 RETRY_FOR = 30.0
 """Seconds a push is retried for unless `--retry-for` says otherwise. Kept equal to
 `hatchet_cli._retry.DEFAULT_RETRY_FOR` (not imported: `hatchet --help` loads no HTTP client)."""

@@ -1,7 +1,8 @@
-"""`hatchet events push --wait`: follow the runs an event triggered until every one is final.
+"""`hatchet events push --wait` and `hatchet workflows run --wait`: wait until the runs an
+event triggered (or the run started by hand) are final, then say how they ended.
 
-The client's `runs.wait_all` does the waiting on the daemon's change stream: one subscription
-for all the runs, each run read when it is final, nothing polled.
+The client's `runs.wait_all` does the waiting: the daemon holds each request until its run is
+final, following its change stream; nothing is polled.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import TYPE_CHECKING
 from hatchet_cli.cli.connection import to_json
 from hatchet_cli.cli.output import ExitCode, OutputFormat, data, diagnostic, emit, fail
 from hatchet_cli.cli.runs import runs_table
+
+WAIT_TIMEOUT = 300.0
+"""Seconds `--wait` waits unless `--timeout` says otherwise."""
 
 if TYPE_CHECKING:
     from hatchet_cli.client import Client
@@ -48,6 +52,31 @@ def wait_and_report(
         fail(problem, ExitCode.ERROR)
     if output is OutputFormat.table and runs:
         diagnostic(f"{_runs(len(runs))} succeeded")
+
+
+def run_and_report(client: Client, run: WorkflowRun, timeout: float, output: OutputFormat) -> None:
+    """The output of `workflows run --wait`: the run's id at once (`-o id`), then the run as it
+    ended (the table, or its trace as a json/yaml document), then the verdict; a run that did
+    not succeed, or the timeout, exits 1."""
+    from hatchet_cli.client import RunWaitTimeout
+
+    if output is OutputFormat.id:
+        emit(output, None, [run.id], lambda: None)
+    elif output is OutputFormat.table:
+        diagnostic(f"started run {run.id} of {run.workflow_name}; waiting for it to end")
+    try:
+        trace, finished = client.runs.wait(run.id, timeout=timeout), True
+    except RunWaitTimeout as late:
+        (trace,), finished = late.traces, False
+    if output is OutputFormat.table:
+        runs_table([trace.run])
+    elif output in (OutputFormat.json, OutputFormat.yaml):
+        emit(output, to_json(trace), [], lambda: None)
+    problem = verdict([trace.run], finished, timeout)
+    if problem is not None:
+        fail(problem, ExitCode.ERROR)
+    if output is OutputFormat.table:
+        diagnostic("1 run succeeded")
 
 
 def pushed(event: Event) -> str:

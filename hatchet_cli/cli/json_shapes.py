@@ -55,6 +55,7 @@ COMMAND_SHAPES: dict[tuple[str, ...], Shape] = {
     ("workflows", "list"): Shape(api.WorkflowList),
     ("workflows", "show"): Shape(api.WorkflowDetail),
     ("workflows", "run"): Shape(runs.WorkflowRun),
+    ("workflows", "run", "--wait"): Shape(runs.RunTrace),
     ("workflows", "validate"): Shape(validation.ValidationReport),
     ("workers", "list"): Shape(api.WorkerInfo, many=True),
     ("status",): Shape(api.DaemonStatus),

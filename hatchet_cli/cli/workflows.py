@@ -16,11 +16,14 @@ from hatchet_cli.cli.connection import (
     took,
     when,
 )
+from hatchet_cli.cli.events_wait import WAIT_TIMEOUT, run_and_report
 from hatchet_cli.cli.output import (
+    ExitCode,
     OutputFormat,
     data,
     diagnostic,
     emit,
+    fail,
     output_option,
     print_table,
     style,
@@ -119,7 +122,8 @@ RUN_HELP = "\n\n".join(
         "A workflow without triggers runs only this way. The run starts with "
         "[bold]--input[/bold] (default {}), which its templates read as they read an event's "
         "payload: as [bold]input[/bold] and by its top-level keys. Prints the run once it is "
-        "stored; follow it with [bold]hatchet runs show[/bold].",
+        "stored; follow it with [bold]hatchet runs show[/bold], or wait for it to end with "
+        "[bold]--wait[/bold] (exit 1 unless it succeeded).",
         "The start carries an idempotency key (a random one unless "
         "[bold]--idempotency-key[/bold] gives it) and is sent again with the same key when the "
         "daemon answers 503 or does not answer, so it starts one run. An unknown workflow exits "
@@ -128,7 +132,8 @@ RUN_HELP = "\n\n".join(
         "  hatchet workflows run nightly-report\n"
         '  hatchet workflows run nightly-report --input \'{"day": "2026-12-04"}\'\n'
         "  hatchet workflows run nightly-report --input @day.json -o id | xargs hatchet runs show\n"
-        "  hatchet workflows run nightly-report --input - < day.json",
+        "  hatchet workflows run nightly-report --input - < day.json\n"
+        "  hatchet workflows run nightly-report --wait --timeout 60 -o json",
     ]
 )
 
@@ -158,12 +163,34 @@ def run(
             show_default=False,
         ),
     ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for the run to end; exit 1 if it did not succeed.")
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0,
+            metavar="SECONDS",
+            help=f"With --wait: give up (exit 1) after this long (default {WAIT_TIMEOUT:g}).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[OutputFormat, output_option("the run's id")] = OutputFormat.table,
 ) -> None:
     """Start a workflow by hand (see RUN_HELP)."""
+    if timeout is not None and not wait:
+        fail("--timeout goes with --wait", ExitCode.USAGE)
     body = read_data(given, "--input") if given is not None else {}
     with daemon_errors(), connect(ctx) as client:
         document = client.workflows.run_document(name, body, idempotency_key=idempotency_key)
+        if wait:
+            from hatchetd.contracts.runs import WorkflowRun
+
+            started = WorkflowRun.model_validate(document)
+            limit = WAIT_TIMEOUT if timeout is None else timeout
+            run_and_report(client, started, limit, output)
+            return
     _print_started(document, output)
 
 

@@ -114,6 +114,11 @@ ARGUMENTS: dict[tuple[str, ...], list[str]] = {
     ("runs", "logs", "--follow"): ["RUN"],
     ("workflows", "show"): ["WORKFLOW"],
     ("workflows", "run"): ["WORKFLOW", "--input", '{"user": {"email": "a@b.c"}}'],
+    ("workflows", "run", "--wait"): [
+        "WORKFLOW",
+        "--input",
+        '{"user": {"email": "a@b.c", "firstName": "A"}}',
+    ],
     ("workflows", "validate"): [str(ROOT / ".hatchet")],
 }
 """What each command needs besides `-o json` (placeholders filled from `history`)."""

@@ -163,3 +163,40 @@ def test_runs_show_and_list_say_the_run_was_started_by_hand(hatchet: Hatchet) ->
         "run <id1>  nightly-report  RUNNING  manual  took -"
     )
     assert "manual" in listed.stdout.splitlines()[1].split()
+
+
+def test_with_wait_it_prints_the_run_as_it_ended(hatchet: Hatchet, report_worker: Worker) -> None:
+    result = hatchet("workflows", "run", "nightly-report", "--input", DAY, "--wait")
+
+    assert result.exit_code == 0, result.stderr
+    header, row = [line.split() for line in normalise(result.stdout).splitlines()]
+    assert header == ["ID", "WORKFLOW", "STATUS", "TRIGGER", "CREATED", "TOOK"]
+    assert row[:5] == ["<id1>", "nightly-report", "SUCCEEDED", "manual", "<time>"]
+    assert row[5].endswith("ms") or row[5].endswith("s")  # how long it took, once it ended
+    assert result.stderr.endswith("1 run succeeded\n")
+
+
+def test_with_wait_and_json_it_prints_the_final_trace_with_outputs(
+    hatchet: Hatchet, report_worker: Worker
+) -> None:
+    result = hatchet("workflows", "run", "nightly-report", "-i", DAY, "--wait", "-o", "json")
+
+    assert result.exit_code == 0, result.stderr
+    trace = json.loads(result.stdout)
+    assert trace["run"]["status"] == "SUCCEEDED"
+    assert trace["jobs"][0]["step_runs"][0]["output"] == {"day": "2026-12-04", "to": "ada"}
+
+
+def test_a_wait_that_times_out_exits_1_saying_what_still_runs(hatchet: Hatchet) -> None:
+    result = hatchet("workflows", "run", "nightly-report", "--wait", "--timeout", "0.2", "-o", "id")
+
+    assert result.exit_code == 1
+    run_id = result.stdout.strip()
+    assert f"1 of 1 run not finished after 0.2s: {run_id} nightly-report RUNNING" in result.stderr
+
+
+def test_timeout_goes_with_wait(hatchet: Hatchet) -> None:
+    result = hatchet("workflows", "run", "nightly-report", "--timeout", "5")
+
+    assert result.exit_code == 2
+    assert "--timeout goes with --wait" in result.stderr
