@@ -28,11 +28,9 @@ def hatchet() -> Iterator[WorkflowEnvironment]:
 def test_a_sign_up_creates_a_sandbox_greets_the_user_and_subscribes_them(
     hatchet: WorkflowEnvironment,
 ) -> None:
-    pushed = hatchet.push(
-        "user:create", {"user": {"firstName": "Ada", "email": "ada@example.com"}}
-    )
+    pushed = hatchet.push("user:create", {"user": {"firstName": "Ada", "email": "ada@example.com"}})
 
-    [trace] = pushed.runs
+    [trace] = pushed.traces
     assert trace.run.status == "SUCCEEDED"
     assert trace.output("createSandbox")["owner"] == "ada@example.com"
     assert trace.output("greetUser")["to"] == "ada@example.com"
@@ -45,7 +43,7 @@ def test_a_sign_up_without_an_email_fails_in_the_step_that_needs_one(
 ) -> None:
     pushed = hatchet.push("user:create", {"user": {"firstName": "Ada"}})
 
-    [trace] = pushed.runs
+    [trace] = pushed.traces
     assert trace.run.status == "FAILED"
     failed = {step.step_id for job in trace.jobs for step in job.step_runs if step.error}
     assert "createSandbox" in failed
