@@ -9,6 +9,7 @@ module: a CLI command that passes the daemon's JSON on starts without loading py
 from __future__ import annotations
 
 import importlib
+import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -56,6 +57,24 @@ class Call(Generic[T]):
     kind: str = "push"
     """What `DaemonNotAnswering` calls a request with an idempotency key: a `push` (of an
     event) or a `start` (of a run by hand)."""
+
+
+DEFAULT_ADDRESS = "http://127.0.0.1:7070"
+"""Where the daemon listens unless `address=` or `HATCHET_ADDRESS` says otherwise."""
+
+
+def client_settings(
+    address: str | None, token: str | None, timeout: float, retry_for: float
+) -> tuple[str, str | None]:
+    """A client's arguments checked, and its address and token: the arguments, else
+    `$HATCHET_ADDRESS` / `$HATCHET_TOKEN`, else the default address and no token."""
+    if timeout <= 0:
+        raise ValueError(f"timeout must be more than 0 seconds, not {timeout}")
+    if retry_for < 0:
+        raise ValueError(f"retry_for must be 0 or more seconds, not {retry_for}")
+    chosen = address or os.environ.get("HATCHET_ADDRESS") or DEFAULT_ADDRESS
+    chosen = (chosen if "://" in chosen else f"http://{chosen}").rstrip("/")
+    return chosen, token or os.environ.get("HATCHET_TOKEN") or None
 
 
 def _model(module: str, name: str) -> Callable[[Any], Any]:

@@ -19,7 +19,6 @@ same errors (`HatchetError`, `DaemonUnreachable`, `DaemonNotAnswering`, `Changes
 from __future__ import annotations
 
 import builtins
-import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncClient"]
 
 T = TypeVar("T")
-DEFAULT_ADDRESS = "http://127.0.0.1:7070"
 
 
 class AsyncClient:
@@ -70,15 +68,9 @@ class AsyncClient:
         *,
         retry_for: float = DEFAULT_RETRY_FOR,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError(f"timeout must be more than 0 seconds, not {timeout}")
-        if retry_for < 0:
-            raise ValueError(f"retry_for must be 0 or more seconds, not {retry_for}")
+        self.address, self.token = _calls.client_settings(address, token, timeout, retry_for)
         self.retry_for = retry_for
         """Seconds a push is retried for (see `Client`)."""
-        chosen = address or os.environ.get("HATCHET_ADDRESS") or DEFAULT_ADDRESS
-        self.address = (chosen if "://" in chosen else f"http://{chosen}").rstrip("/")
-        self.token = token or os.environ.get("HATCHET_TOKEN") or None
         self._http = AsyncTransport(self.address, token=self.token, timeout=timeout)
         self.events = AsyncEvents(self)
         """Push and read events."""

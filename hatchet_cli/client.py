@@ -17,7 +17,6 @@ when it took the connection but sent no answer in time); a wait that runs out of
 from __future__ import annotations
 
 import builtins
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -25,6 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from hatchet_cli import _calls
+from hatchet_cli._calls import DEFAULT_ADDRESS
 from hatchet_cli._changes import ChangesLost, follow_logs, read_changes
 from hatchet_cli._client_events import Events
 from hatchet_cli._http import (
@@ -63,8 +63,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-DEFAULT_ADDRESS = "http://127.0.0.1:7070"
-"""Where the daemon listens unless `address=` or `HATCHET_ADDRESS` says otherwise."""
 
 
 class Client:
@@ -90,16 +88,9 @@ class Client:
         *,
         retry_for: float = DEFAULT_RETRY_FOR,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError(f"timeout must be more than 0 seconds, not {timeout}")
-        if retry_for < 0:
-            raise ValueError(f"retry_for must be 0 or more seconds, not {retry_for}")
+        self.address, self.token = _calls.client_settings(address, token, timeout, retry_for)
         self.retry_for = retry_for
         """Seconds a push or a start by hand is retried for (see above)."""
-        chosen = address or os.environ.get("HATCHET_ADDRESS") or DEFAULT_ADDRESS
-        self.address = (chosen if "://" in chosen else f"http://{chosen}").rstrip("/")
-        self.token = token or os.environ.get("HATCHET_TOKEN") or None
-        """The bearer token sent, if any (for a second client of the same daemon)."""
         self._http = Transport(self.address, token=self.token, timeout=timeout)
         self.events = Events(self)
         """Push and read events."""

@@ -91,8 +91,8 @@ class Context:
     @property
     def event(self) -> TriggerEvent | None:
         """The event that started the workflow run (`id`, `key`, `created_at`), or None for a run
-        no event started (a cron schedule's). Its data is not here: the step's `with:` passes on
-        what the action needs of it."""
+        no event started (a cron schedule's, or one started by hand). Its data is not here: the
+        step's `with:` passes on what the action needs of it."""
         if self._step_id is None:  # every daemon that sends the event sends the step id
             raise _unknown("event")
         return self._event

@@ -129,6 +129,6 @@ class Dispatcher(EnginePart):
 
 def _trigger(event: EventInfo | None) -> TriggerEvent | None:
     """`ctx.event`, from the run's cached event: assigning reads nothing more."""
-    if event is None:  # a cron run
+    if event is None:  # a cron run, or one started by hand
         return None
     return TriggerEvent(id=event.id, key=event.key, created_at=event.created_at)
