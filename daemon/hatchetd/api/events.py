@@ -144,6 +144,8 @@ def list_events(
             '(user.email=ada@example.com, order.total=42, flags.vip=true, zip="02139"); '
             f"repeat for several (at most {MAX_WHERE}), all must hold; a path has at most "
             f"{MAX_DEPTH} keys",
+            # The route's own check answers `bad_where`; the document says the same bound.
+            json_schema_extra={"maxItems": MAX_WHERE},
         ),
     ] = None,
 ) -> EventList:
