@@ -3,10 +3,9 @@ models, and a run's log lines followed on it (part of `hatchet_cli.client`)."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
-from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection
+from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -18,13 +17,6 @@ if TYPE_CHECKING:
     from hatchetd.contracts.runs import StepLog
 
 PATH = "/api/v1/changes"
-MIN_SUBSCRIBE_WAIT = 1.0
-"""Seconds a change stream waits for the daemon to accept it, however close its deadline: a wait
-due to end now still learns whether the run is over (and a refused connection fails at once)."""
-
-
-class StreamDeadline(Exception):
-    """A change stream's reader gave up waiting: its deadline passed before the next event."""
 
 
 class ChangesLost(Exception):
@@ -40,17 +32,15 @@ def read_changes(
     *,
     kinds: Iterable[str] = (),
     run_ids: Iterable[str] = (),
-    deadline: float | None = None,
 ) -> Generator[Change | None, None, None]:
     """None once the daemon has accepted the subscription (what it commits from then on will
     come), then each change as it is committed; returns when the daemon ends the stream (it is
     shutting down). Raises `ChangesLost` when the daemon cut this reader off, `HatchetError` when
-    it refused the subscription (an unknown run: 404), `DaemonUnreachable` when it went away, and
-    `StreamDeadline` when `deadline` (a `time.monotonic()` value) passed while waiting."""
+    it refused the subscription (an unknown run: 404), and `DaemonUnreachable` when it went away."""
     from hatchetd.contracts.changes import Change
 
     params = {"kind": list(kinds) or None, "run_id": list(run_ids) or None}
-    for name, data in stream_events(transport, PATH, params, deadline=deadline):
+    for name, data in stream_events(transport, PATH, params):
         if name == "change":
             yield Change.model_validate_json(data)
         elif name == "open":
@@ -123,33 +113,26 @@ def stream_events(
     params: dict[str, Any] | None = None,
     *,
     idle: float = 30.0,
-    deadline: float | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Read a Server-Sent Events stream: ("open", "") once the server accepted it, then (event
     name, data) for each event, until the server ends it. Uses a connection of its own, which
     `transport.close()` also closes; `idle` seconds without a byte (the daemon sends a comment
-    every 10) mean the daemon is gone: `DaemonUnreachable`. Once open, a read still waiting at
-    `deadline` (a `time.monotonic()` value) gives up with `StreamDeadline`."""
+    every 10) mean the daemon is gone: `DaemonUnreachable`."""
     parts = urlsplit(transport.address)
     connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
-    first = idle
-    if deadline is not None:  # a daemon slow to subscribe holds a caller up to its deadline only
-        first = min(idle, max(deadline - time.monotonic(), MIN_SUBSCRIBE_WAIT))
-    connection = connection_class(parts.hostname or "", parts.port, timeout=first)
+    connection = connection_class(parts.hostname or "", parts.port, timeout=idle)
     transport.streams.add(connection)
     target = transport.target(path, params)
     headers = {**transport.headers, "Accept": "text/event-stream"}
-    opened = False
     try:
         connection.request("GET", target, headers=headers)
         response = connection.getresponse()
         if response.status >= 400:
             body = response.read()
             raise HatchetError.from_response(status=response.status, body=body)
-        opened = True
         yield "open", ""  # subscribed: what is committed from now on will come
         name, data = "message", list[str]()
-        while line := _read_line(response, connection, idle, deadline):
+        while line := response.readline():
             text = line.decode().rstrip("\r\n")
             if not text:  # a blank line ends an event
                 if data:
@@ -165,30 +148,10 @@ def stream_events(
             # then (a short chunk, a vanished file) is the end of the stream, not a failure.
             return
         if isinstance(exc, TimeoutError):
-            silent = idle if opened else first
-            raise DaemonUnreachable(transport.address, f"silent for {silent:g} s") from None
+            raise DaemonUnreachable(transport.address, f"silent for {idle:g} s") from None
         if isinstance(exc, OSError | HTTPException):
             raise DaemonUnreachable(transport.address, str(exc) or type(exc).__name__) from None
         raise
     finally:
         transport.streams.discard(connection)
         connection.close()
-
-
-def _read_line(
-    response: HTTPResponse, connection: HTTPConnection, idle: float, deadline: float | None
-) -> bytes:
-    """The stream's next line, waiting no longer than `idle` (then `TimeoutError`), nor past
-    `deadline` (then `StreamDeadline`)."""
-    if deadline is None or connection.sock is None:
-        return response.readline()
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise StreamDeadline()
-    connection.sock.settimeout(min(idle, left))
-    try:
-        return response.readline()
-    except TimeoutError:
-        if left < idle:
-            raise StreamDeadline() from None
-        raise

@@ -155,9 +155,7 @@ class Transport:
         self.scheme = parts.scheme
         self.prefix = parts.path.rstrip("/")
         self.timeout = timeout
-        self.headers = {"Accept": "application/json", "User-Agent": f"hatchet-cli/{__version__}"}
-        if token:
-            self.headers["Authorization"] = f"Bearer {token}"
+        self.headers = request_headers(token)
         connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
         # Constructing it opens nothing: it connects at the first request, and again after the
         # server closed the connection (a `Connection: close` answer, an error).

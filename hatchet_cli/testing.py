@@ -15,7 +15,7 @@ def hatchet():
 
 def test_signup_sends_the_welcome_mail(hatchet):
     pushed = hatchet.push("user:create", {"email": "ada@example.com"})
-    trace = pushed.runs[0]
+    [trace] = pushed.traces
     assert trace.run.status == "SUCCEEDED"
     assert trace.output("send-welcome")["sent_to"] == "ada@example.com"
 ```

@@ -156,5 +156,7 @@ def test_the_where_filters_bound_is_in_the_document(client: TestClient) -> None:
     listing = document_of(client)["paths"]["/api/v1/events"]["get"]
     (where,) = [p for p in listing["parameters"] if p["name"] == "where"]
     assert where["schema"]["maxItems"] == 20
-    too_many = [("where", f"k{i}=1") for i in range(21)]
+    too_many: list[tuple[str, str | int | float | bool | None]] = [
+        ("where", f"k{i}=1") for i in range(21)
+    ]
     assert client.get("/api/v1/events", params=too_many).json()["error"]["code"] == "bad_where"
