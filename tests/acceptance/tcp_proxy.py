@@ -4,7 +4,9 @@
 restarts or a network path drops); `stall()` keeps connections open but passes no byte either
 way (a frozen network); `mute()` passes what the client sends but drops every answer (the
 server acts, the client never hears: a commit whose reply is lost); `restore()` lets traffic
-through again. One thread, `selectors`.
+through again. One thread, `selectors`. Each of them returns once the proxy's thread has taken
+the new mode up, so a byte the caller sends afterwards is treated under it (a test that cuts at
+the moment of a COMMIT relies on that).
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ class TcpProxy:
         self._peers: dict[socket.socket, socket.socket] = {}
         self._upstreams: set[socket.socket] = set()
         self._mode = "open"
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._asked = 0  # mode changes asked for, and taken up by the thread
+        self._applied = 0
         self._closed = False
         self.accepted = 0
         """Connections accepted while open (the daemon's reconnects show here)."""
@@ -79,13 +83,19 @@ class TcpProxy:
     def _set(self, mode: str) -> None:
         with self._lock:
             self._mode = mode
+            self._asked += 1
+            asked = self._asked
         self._wake_w.send(b"x")
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._applied >= asked, timeout=5):
+                raise RuntimeError(f"the proxy's thread did not take up {mode!r}")
 
     def _serve(self) -> None:
         watching = True  # whether the peers' sockets are in the selector
         while not self._closed:
             with self._lock:
                 mode = self._mode
+                asked = self._asked
             if mode == "cut" and self._peers:
                 for sock in list(self._peers):
                     self._drop(sock)
@@ -99,6 +109,9 @@ class TcpProxy:
                         self._selector.register(sock, selectors.EVENT_READ, data)
                     else:
                         self._selector.unregister(sock)
+            with self._lock:
+                self._applied = asked
+                self._lock.notify_all()
             for key, _ in self._selector.select(timeout=0.5):
                 if key.data == "wake":
                     key.fileobj.recv(64)  # type: ignore[union-attr]
