@@ -24,6 +24,9 @@ from hatchetd.api import create_app
 from hatchetd.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+SIGN_UP_WORKFLOW = ROOT / ".hatchet/post-user-sign-up.yaml"
+"""The example workflow shipped in `.hatchet/`. Tests copy it (`copy_example`) and never read the
+folder itself: a user following getting-started adds workflows of their own there."""
 SIGN_UP_ACTIONS = ("sandbox:create", "postmark:email-from-template", "newsletter:add-user")
 
 
@@ -35,13 +38,19 @@ def free_port() -> int:
     return port
 
 
+def copy_example(folder: Path) -> Path:
+    """`folder` (made if missing) holding a copy of the shipped sign-up workflow."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SIGN_UP_WORKFLOW, folder)
+    return folder
+
+
 @contextmanager
 def serve_daemon(directory: Path, *, workflows: Iterable[Path] = ()) -> Iterator[str]:
     """The daemon's app serving `directory/.hatchet` (with the sign-up workflow, plus
     `workflows`) from `directory/.hatchetd/hatchet.db`; yields its address."""
-    folder = directory / ".hatchet"
-    folder.mkdir(exist_ok=True)
-    for source in (ROOT / ".hatchet/post-user-sign-up.yaml", *workflows):
+    folder = copy_example(directory / ".hatchet")
+    for source in workflows:
         shutil.copy(source, folder)
     settings = Settings(
         folder=folder,

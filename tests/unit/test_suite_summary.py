@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 MIXED_SKIPS = "tests/store/test_shared_registry.py"
 """PostgreSQL cases skipped without it, and SQLite cases skipped for a reason of their own."""
