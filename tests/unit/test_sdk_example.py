@@ -28,8 +28,10 @@ from hatchetd.templating import build_template_data, render_value
 
 ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM = ROOT / "tests/fixtures/compat/upstream"
+SEED_SIGN_UP = ROOT / "tests/fixtures/compat/seed/post-user-sign-up.yaml"
 SERVED = [
     ROOT / ".hatchet/post-user-sign-up.yaml",
+    SEED_SIGN_UP,
     UPSTREAM / "simple--sample-workflow.yaml",
     UPSTREAM / "yaml--sample-workflow.yaml",
     UPSTREAM / "slack--slack-channel.yaml",
@@ -149,6 +151,20 @@ def test_the_sign_up_workflow_runs_its_three_jobs(example: ModuleType) -> None:
         "to": "ada@example.com",
         "template": "welcome",
     }
+    assert done["addUserToNewsletter"]["output"]["newsletter"] == "product-updates"
+
+
+def test_the_seed_s_sign_up_workflow_runs_as_the_original_readme_wrote_it(
+    example: ModuleType,
+) -> None:
+    # createSandbox has no `with:`; the other steps template the payload at the top level.
+    payload = {"user": {"firstName": "Ada", "email": "ada@example.com"}}
+
+    done = run_job(build(example), SEED_SIGN_UP, payload)
+
+    assert done["createSandbox"]["output"]["owner"] is None
+    assert done["createSandbox"]["output"]["sandboxId"].startswith("sbx_")
+    assert done["greetUser"]["output"]["to"] == "ada@example.com"
     assert done["addUserToNewsletter"]["output"]["newsletter"] == "product-updates"
 
 
