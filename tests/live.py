@@ -103,6 +103,13 @@ def run_worker(
     worker = Worker(name, slots=4, address=address, shutdown_timeout=5)
     for action in actions:
         worker.register_action(action, act)
+    with serve_worker(worker):
+        yield worker
+
+
+@contextmanager
+def serve_worker(worker: Worker) -> Iterator[Worker]:
+    """Run `worker` in a thread; yields it once it has registered, stops it after."""
     thread = threading.Thread(target=lambda: asyncio.run(worker.arun()), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
