@@ -1,7 +1,8 @@
-"""Every snippet in docs/ is checked: Python blocks run against a real daemon serving the shipped
-example with the example worker (and every run they start must succeed), YAML workflows
-validate, and each `hatchet …` command line in a shell block names commands and options that
-exist. A block the page marks `<!-- not-run: WHY -->` is checked less, never silently skipped."""
+"""Every snippet in docs/ (and the README) is checked: Python blocks run against a real daemon
+serving the shipped example with the example worker (and every run they start must succeed),
+YAML workflows validate, each `hatchet …` command line in a shell block names commands and
+options that exist, and each `hatchetd …` line parses. A block the page marks
+`<!-- not-run: WHY -->` is checked less, never silently skipped."""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ from typer.testing import CliRunner
 from hatchet_cli.cli.app import app
 from hatchet_cli.client import Client
 from hatchet_cli.sdk import Worker
+from hatchetd.settings import parse_settings
 from tests.docs.markdown_blocks import Block, blocks
 from tests.live import ROOT, serve_daemon, serve_worker
 
-PAGES = sorted((ROOT / "docs").glob("*.md"))
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 ALL = [block for page in PAGES for block in blocks(page)]
 PYTHON = [b for b in ALL if b.lang == "python"]
 YAML = [b for b in ALL if b.lang == "yaml"]
@@ -129,13 +131,13 @@ def test_a_yaml_workflow_validates(block: Block, tmp_path: Path) -> None:
 # -- shell -------------------------------------------------------------------------------------
 
 
-def hatchet_commands(text: str) -> list[list[str]]:
-    """The `hatchet …` commands of a shell block, as words, up to a shell operator."""
+def commands_of(program: str, text: str) -> list[list[str]]:
+    """The `program …` commands of a shell block, as words, up to a shell operator."""
     commands = []
     for line in text.replace("\\\n", " ").splitlines():
         words = shlex.split(line, comments=True)
-        while "hatchet" in words:
-            words = words[words.index("hatchet") + 1 :]
+        while program in words:
+            words = words[words.index(program) + 1 :]
             end = next((i for i, w in enumerate(words) if w in SHELL_OPERATORS), len(words))
             commands.append(words[:end])
             words = words[end:]
@@ -168,8 +170,11 @@ def check_parses(words: list[str]) -> None:
 
 @pytest.mark.parametrize("block", SHELL, ids=where)
 def test_a_shell_block_s_hatchet_commands_exist_with_their_options(block: Block) -> None:
-    for words in hatchet_commands(block.text):
+    for words in commands_of("hatchet", block.text):
         check_parses(words)
+    for words in commands_of("hatchetd", block.text):
+        # The flags as hatchetd reads them (a token, as a non-loopback --host needs one).
+        parse_settings(words, {"HATCHET_TOKEN": "a-token"})
 
 
 def test_the_command_check_catches_a_wrong_command_and_a_wrong_option() -> None:
@@ -178,3 +183,6 @@ def test_the_command_check_catches_a_wrong_command_and_a_wrong_option() -> None:
         check_parses(["runs", "rerunn", "x"])
     with pytest.raises(AssertionError, match="unknown options"):
         check_parses(["runs", "list", "--stauts", "failed"])
+    assert commands_of("hatchetd", "hatchetd --prot 1 &  # typo\n") == [["--prot", "1"]]
+    with pytest.raises(SystemExit):
+        parse_settings(["--prot", "1"], {})
