@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from hatchet_cli.sdk import Worker
+from hatchet_cli.testing import WorkflowEnvironment
 from hatchetd.contracts.enums import CancelReason
 from hatchetd.contracts.worker_protocol import (
     Assign,
@@ -166,6 +167,19 @@ def test_the_seed_s_sign_up_workflow_runs_as_the_original_readme_wrote_it(
     assert done["createSandbox"]["output"]["sandboxId"].startswith("sbx_")
     assert done["greetUser"]["output"]["to"] == "ada@example.com"
     assert done["addUserToNewsletter"]["output"]["newsletter"] == "product-updates"
+
+
+def test_the_seed_s_sign_up_workflow_succeeds_on_a_daemon_with_the_example_worker(
+    example: ModuleType,
+) -> None:
+    payload = {"user": {"firstName": "Ada", "email": "ada@example.com"}}
+
+    with WorkflowEnvironment(SEED_SIGN_UP, workers=[example.build_worker("seed-test")]) as env:
+        [trace] = env.push("user:create", payload).traces
+
+    assert trace.run.status == "SUCCEEDED"
+    assert trace.output("createSandbox")["owner"] is None
+    assert trace.output("greetUser")["to"] == "ada@example.com"
 
 
 def test_the_slack_workflow_passes_the_channel_id_along(example: ModuleType) -> None:
