@@ -8,13 +8,16 @@ store, engine, runtime and watcher; only the process is shared); `run_worker()` 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import uvicorn
@@ -28,6 +31,22 @@ SIGN_UP_WORKFLOW = ROOT / ".hatchet/post-user-sign-up.yaml"
 """The example workflow shipped in `.hatchet/`. Tests copy it (`copy_example`) and never read the
 folder itself: a user following getting-started adds workflows of their own there."""
 SIGN_UP_ACTIONS = ("sandbox:create", "postmark:email-from-template", "newsletter:add-user")
+
+
+@contextmanager
+def example_worker_module() -> Iterator[ModuleType]:
+    """examples/worker.py, imported as `example_worker` for the duration (its actions validate
+    their inputs, so a wrong payload fails its step as it would for a user)."""
+    spec = importlib.util.spec_from_file_location("example_worker", ROOT / "examples/worker.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
 
 
 def free_port() -> int:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import importlib.util
 import inspect
 import shlex
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +20,9 @@ from typer.testing import CliRunner
 
 from hatchet_cli.cli.app import app
 from hatchet_cli.client import Client
-from hatchet_cli.sdk import Worker
 from hatchetd.settings import parse_settings
 from tests.docs.markdown_blocks import Block, blocks
-from tests.live import ROOT, serve_daemon, serve_worker
+from tests.live import ROOT, example_worker_module, serve_daemon, serve_worker
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 ALL = [block for page in PAGES for block in blocks(page)]
@@ -63,31 +60,17 @@ def test_the_docs_have_snippets_of_each_kind() -> None:
 # -- Python ------------------------------------------------------------------------------------
 
 
-def load_example_worker(address: str) -> Worker:
-    """examples/worker.py's worker (it validates its inputs: a wrong payload fails the run)."""
-    spec = importlib.util.spec_from_file_location(
-        "docs_example_worker", ROOT / "examples/worker.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
-    spec.loader.exec_module(module)
-    worker = module.build_worker("docs-worker", slots=4, address=address)
-    assert isinstance(worker, Worker)
-    return worker
-
-
 @pytest.fixture(scope="module")
 def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A daemon on a copy of the shipped example, with the example worker connected."""
-    with serve_daemon(tmp_path_factory.mktemp("docs")) as served:
-        worker = load_example_worker(served)
-        try:
-            with serve_worker(worker):
-                yield served
-        finally:
-            sys.modules.pop("docs_example_worker", None)
+    """A daemon on a copy of the shipped example, with examples/worker.py's worker connected
+    (its actions validate their inputs: a snippet's wrong payload fails its run)."""
+    with (
+        serve_daemon(tmp_path_factory.mktemp("docs")) as served,
+        example_worker_module() as example,
+    ):
+        worker = example.build_worker("docs-worker", slots=4, address=served)
+        with serve_worker(worker):
+            yield served
 
 
 def compiled(block: Block) -> Any:

@@ -4,8 +4,6 @@ rendered with the daemon's own templating, chain through its actions as the work
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +24,7 @@ from hatchetd.contracts.worker_protocol import (
     WorkerMessage,
 )
 from hatchetd.templating import build_template_data, render_value
+from tests.live import example_worker_module
 
 ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM = ROOT / "tests/fixtures/compat/upstream"
@@ -46,16 +45,8 @@ SERVED = [
 
 @pytest.fixture(scope="module")
 def example() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("example_worker", ROOT / "examples/worker.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
-    try:
-        spec.loader.exec_module(module)
+    with example_worker_module() as module:
         yield module
-    finally:
-        del sys.modules[spec.name]
 
 
 def build(example: ModuleType) -> Worker:
