@@ -15,6 +15,8 @@ from tests.live import copy_example
 pytestmark = pytest.mark.acceptance
 
 
+# The demo's own 120 s bound (below) fails first, with its output.
+@pytest.mark.timeout(180)
 def test_the_demo_runs_the_sign_up_workflow_to_success(tmp_path: Path) -> None:
     # On a copy of what ships: the user's own workflows in .hatchet/ may listen to user:create.
     folder = copy_example(tmp_path / ".hatchet")
