@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import json
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,6 +159,27 @@ def test_a_shell_block_s_hatchet_commands_exist_with_their_options(block: Block)
     for words in commands_of("hatchetd", block.text):
         # The flags as hatchetd reads them (a token, as a non-loopback --host needs one).
         parse_settings(words, {"HATCHET_TOKEN": "a-token"})
+
+
+PUSHES = [
+    pytest.param(words, id=f"{block.where} {words[2]}")
+    for block in SHELL
+    for words in commands_of("hatchet", block.text)
+    # `--data @file` names a file the reader has, the test not
+    if words[:2] == ["events", "push"] and not any(w.startswith("@") for w in words)
+]
+
+
+@pytest.mark.parametrize("words", PUSHES)
+def test_a_shell_block_s_push_runs_and_its_runs_succeed(words: list[str], address: str) -> None:
+    result = CliRunner().invoke(app, ["--address", address, *words, "-o", "json"])
+    assert result.exit_code == 0, result.output
+    with Client(address) as client:
+        printed = json.loads(result.stdout)
+        event = client.events.get(printed.get("event", printed)["id"])  # --wait: an EventDetail
+        assert event.run_ids, f"hatchet {shlex.join(words)} started no run"
+        finals = {r: client.runs.wait(r, timeout=30).run.status for r in event.run_ids}
+    assert all(status == "SUCCEEDED" for status in finals.values()), finals
 
 
 def test_the_command_check_catches_a_wrong_command_and_a_wrong_option() -> None:
