@@ -72,8 +72,8 @@ def output_option(ids: str = "ids") -> Any:
     return typer.Option(
         "--output",
         "-o",
-        help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the shapes "
-        f"of docs/cli.md); [bold]id[/bold]: {ids}, one per line.",
+        help="table for people; json or yaml (the shapes "
+        f"of docs/cli.md); id: {ids}, one per line.",
     )
 
 
@@ -140,7 +140,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         table = Table(*headers, box=None, header_style="bold", pad_edge=False)
         for row in rows:
             # Cells are plain text, perhaps coloured by `style()`: never Rich markup, or a
-            # payload's `[true]` or a key like `[bold]` would vanish into formatting.
+            # payload's `[true]` or a key like `` would vanish into formatting.
             table.add_row(*(Text.from_ansi(cell) for cell in row))
         Console().print(table)
         return
