@@ -8,13 +8,15 @@ summaries, and `hatchet events push` loads the events module alone.
 from __future__ import annotations
 
 import os
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 
 from hatchet_cli import __version__
 from hatchet_cli.cli.connection import DEFAULT_ADDRESS, Connection
 from hatchet_cli.cli.lazy_group import LazyCommand, LazyGroup, output_defaults
+from hatchet_cli.cli.output import ExitCode, error, usage_message
 
 LAZY_COMMANDS = [
     LazyCommand(
@@ -62,9 +64,33 @@ LAZY_COMMANDS = [
 
 
 class RootGroup(LazyGroup):
-    """`hatchet` itself: the commands of `LAZY_COMMANDS`, loaded when named."""
+    """`hatchet` itself: the commands of `LAZY_COMMANDS`, loaded when named; a wrong command
+    line is one `error: ...` line and exit 2, like every other error (click prints three)."""
 
     lazy_commands = LAZY_COMMANDS
+
+    def main(self, *args: Any, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **extra)
+        from typer import Abort
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+        try:
+            result = super().main(*args, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:
+            exc.show()  # the help itself
+            sys.exit(exc.exit_code)
+        except UsageError as exc:
+            path = exc.ctx.command_path if exc.ctx is not None else "hatchet"
+            error(f"{usage_message(exc.format_message())} (see {path} --help)")
+            sys.exit(ExitCode.USAGE)
+        except ClickException as exc:
+            error(exc.format_message())
+            sys.exit(exc.exit_code)
+        except Abort:
+            error("aborted")
+            sys.exit(ExitCode.ERROR)
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 app = typer.Typer(

@@ -34,6 +34,7 @@ from hatchet_cli.cli.runs_watch import (
     trace_changes,
     watch_trace,
 )
+from hatchetd.contracts.enums import RunStatus
 
 if TYPE_CHECKING:
     from hatchetd.contracts.runs import RunTrace, StepLog, WorkflowRun
@@ -59,12 +60,12 @@ def list_runs(
         typer.Option("--workflow", "-w", help="Only runs of this workflow.", show_default=False),
     ] = None,
     status: Annotated[
-        list[str] | None,
+        list[RunStatus] | None,
         typer.Option(
             "--status",
             "-s",
-            help="Only runs in this state (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED); "
-            "repeat for several.",
+            help="Only runs in this state (any case); repeat for several.",
+            case_sensitive=False,
             show_default=False,
         ),
     ] = None,
@@ -106,7 +107,7 @@ def list_runs(
     """
     start = parse_time(since, "--since")
     end = parse_time(until, "--until")
-    statuses = [value.upper() for value in status or []]
+    statuses = [value.value for value in status or []]
     with daemon_errors(), connect(ctx) as client:
         page = client.runs.list(
             workflow=workflow,
