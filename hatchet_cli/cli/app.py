@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -69,14 +70,27 @@ class RootGroup(LazyGroup):
 
     lazy_commands = LAZY_COMMANDS
 
-    def main(self, *args: Any, standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def run() -> Any:
+            return super(RootGroup, self).main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **extra)
+            return run()
         from typer import Abort
         from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
         try:
-            result = super().main(*args, standalone_mode=False, **extra)
+            result = run()
         except NoArgsIsHelpError as exc:
             exc.show()  # the help itself
             sys.exit(exc.exit_code)

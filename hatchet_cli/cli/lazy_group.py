@@ -36,6 +36,7 @@ class LazyCommand:
     def load(self) -> _Command:
         """The command, built as Typer builds it, taking the global options after its name."""
         target = getattr(importlib.import_module(self.module), self.attribute)
+        command: _Command
         if isinstance(target, typer.Typer):
             command = typer.main.get_group(target)
         else:
