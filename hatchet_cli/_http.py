@@ -65,6 +65,12 @@ class NotHatchetd(HatchetError):
         super().__init__(status, "not_hatchetd", f"{where}not a hatchetd (got {got})")
 
 
+def not_json(status: int, body: bytes, address: str) -> NotHatchetd:
+    """The error for a success whose body is not JSON: whatever answered is not hatchetd."""
+    kind = "an HTML page" if _looks_like_html(body) else "an answer that is not JSON"
+    return NotHatchetd(status, address, f"{kind}, HTTP {status}")
+
+
 def _looks_like_html(body: bytes) -> bool:
     start = body[:512].lstrip().lower()
     return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<?xml"))
@@ -237,8 +243,7 @@ class Transport:
         try:
             return jsonlib.loads(answer)
         except ValueError:
-            kind = "an HTML page" if _looks_like_html(answer) else "an answer that is not JSON"
-            raise NotHatchetd(status, self.address, f"{kind}, HTTP {status}") from None
+            raise not_json(status, answer, self.address) from None
 
     def target(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The request target of `path` (below the address's own path) with `params` as its

@@ -149,3 +149,23 @@ def test_token_and_output_before_or_after_the_command(hatchet: Hatchet) -> None:
     shown = run("-o", "id", "events", "show", event_id, "-o", "json", "--address", hatchet.address)
     assert shown.exit_code == 0, shown.stderr
     assert shown.stdout.startswith("{")
+
+
+def test_both_clients_say_what_answered_is_not_hatchetd(web_server: tuple[str, str]) -> None:
+    import asyncio
+
+    from hatchet_cli import AsyncClient, Client, HatchetError
+
+    address, got = web_server
+    with Client(address) as client, pytest.raises(HatchetError) as blocking:
+        client.status()
+
+    async def status() -> None:
+        async with AsyncClient(address) as client:
+            await client.status()
+
+    with pytest.raises(HatchetError) as asynchronous:
+        asyncio.run(status())
+    for caught in (blocking.value, asynchronous.value):
+        assert caught.code == "not_hatchetd"
+        assert caught.message == f"{address}: not a hatchetd (got {got})"
