@@ -36,9 +36,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_daemon(directory: Path, *, workflows: Iterable[Path] = ()) -> Iterator[str]:
+def serve_daemon(
+    directory: Path, *, workflows: Iterable[Path] = (), token: str | None = None
+) -> Iterator[str]:
     """The daemon's app serving `directory/.hatchet` (with the sign-up workflow, plus
-    `workflows`) from `directory/.hatchetd/hatchet.db`; yields its address."""
+    `workflows`) from `directory/.hatchetd/hatchet.db`, asking for `token` if one is given;
+    yields its address."""
     folder = directory / ".hatchet"
     folder.mkdir(exist_ok=True)
     for source in (ROOT / ".hatchet/post-user-sign-up.yaml", *workflows):
@@ -48,7 +51,7 @@ def serve_daemon(directory: Path, *, workflows: Iterable[Path] = ()) -> Iterator
         database_url=f"sqlite:///{directory / '.hatchetd' / 'hatchet.db'}",
         host="127.0.0.1",
         port=0,
-        token=None,
+        token=token,
         heartbeat_interval=5.0,
     )
     with serve(create_app(settings)) as address:

@@ -169,3 +169,20 @@ def test_both_clients_say_what_answered_is_not_hatchetd(web_server: tuple[str, s
     for caught in (blocking.value, asynchronous.value):
         assert caught.code == "not_hatchetd"
         assert caught.message == f"{address}: not a hatchetd (got {got})"
+
+
+def test_token_after_the_command_reaches_a_daemon_that_asks_for_one(tmp_path: Path) -> None:
+    from tests.live import serve_daemon
+
+    with serve_daemon(tmp_path, token="s3cret") as address:
+        refused = run("events", "list", "--address", address, "--token", "wrong")
+        from_env = run("events", "list", "--address", address, env={"HATCHET_TOKEN": "s3cret"})
+        after = run("events", "list", "--address", address, "--token", "s3cret")
+        overridden = run(
+            "--token", "wrong", "events", "list", "--token", "s3cret", "--address", address
+        )
+    assert refused.exit_code == ExitCode.AUTH
+    assert one_error_line(refused).endswith("(give the daemon's token: --token or HATCHET_TOKEN)")
+    for result in (from_env, after, overridden):
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr == "no events\n"
