@@ -69,7 +69,9 @@ def daemon_errors() -> Iterator[None]:
         code = ExitCode.UNREACHABLE if exc.code == "not_hatchetd" else _STATUS_CODES.get(exc.status)
         if code is None:
             code = ExitCode.INVALID_INPUT if 400 <= exc.status < 500 else ExitCode.ERROR
-        hint = " (give the daemon's token: --token or HATCHET_TOKEN)" if code is ExitCode.AUTH else ""
+        hint = (
+            " (give the daemon's token: --token or HATCHET_TOKEN)" if code is ExitCode.AUTH else ""
+        )
         fail(f"{exc.message}{hint}", code)
 
 
