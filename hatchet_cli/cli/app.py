@@ -95,8 +95,9 @@ class RootGroup(LazyGroup):
             exc.show()  # the help itself
             sys.exit(exc.exit_code)
         except UsageError as exc:
-            path = exc.ctx.command_path if exc.ctx is not None else "hatchet"
-            error(f"{usage_message(exc.format_message())} (see {path} --help)")
+            # Click's parser leaves the context out of some errors: then no help to name.
+            see = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+            error(f"{usage_message(exc.format_message())}{see}")
             sys.exit(ExitCode.USAGE)
         except ClickException as exc:
             error(exc.format_message())

@@ -193,6 +193,7 @@ _TYPER_WORDS = [
     (r"Input should be less than or equal to ", "must be at most "),
     (r"Input should be a valid integer.*", "must be a whole number"),
     (r"Input should be a valid number.*", "must be a number"),
+    (r"Option '([^']+)' requires an argument", r"\1 needs a value"),
 ]
 
 

@@ -59,6 +59,7 @@ def test_a_status_in_any_case_is_accepted(hatchet: Hatchet) -> None:
             "error: No such option: --bogus (see hatchet events list --help)",
         ),
         (["events", "nope"], "error: No such command 'nope' (see hatchet events --help)"),
+        (["events", "list", "--since"], "error: --since needs a value"),
         (
             ["runs", "list", "-n", "0"],
             "error: --limit: must be at least 1 (see hatchet runs list --help)",
