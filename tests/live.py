@@ -65,9 +65,12 @@ def copy_example(folder: Path) -> Path:
 
 
 @contextmanager
-def serve_daemon(directory: Path, *, workflows: Iterable[Path] = ()) -> Iterator[str]:
+def serve_daemon(
+    directory: Path, *, workflows: Iterable[Path] = (), token: str | None = None
+) -> Iterator[str]:
     """The daemon's app serving `directory/.hatchet` (with the sign-up workflow, plus
-    `workflows`) from `directory/.hatchetd/hatchet.db`; yields its address."""
+    `workflows`) from `directory/.hatchetd/hatchet.db`, asking for `token` if one is given;
+    yields its address."""
     folder = copy_example(directory / ".hatchet")
     for source in workflows:
         shutil.copy(source, folder)
@@ -76,7 +79,7 @@ def serve_daemon(directory: Path, *, workflows: Iterable[Path] = ()) -> Iterator
         database_url=f"sqlite:///{directory / '.hatchetd' / 'hatchet.db'}",
         host="127.0.0.1",
         port=0,
-        token=None,
+        token=token,
         heartbeat_interval=5.0,
     )
     with serve(create_app(settings)) as address:

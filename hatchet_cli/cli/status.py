@@ -14,10 +14,9 @@ STATUS_HELP = "\n\n".join(
     [
         "Show the daemon's address, version, store, folder, uptime, workers, queue depth, and "
         "its place among the daemons sharing the store (leader or follower).",
-        "Exits 5, naming the command that starts it ([bold]hatchetd[/bold]), when the daemon "
-        "does not answer.",
-        "[bold]Examples:[/bold]",
-        "  hatchet status\n"
+        "Exits 5, naming the command that starts it (hatchetd), when the daemon does not answer.",
+        "Examples:",
+        "\b\n  hatchet status\n"
         "  hatchet status -o json | jq .queue_depth\n"
         "  hatchet --address http://10.0.0.5:7070 status",
     ]

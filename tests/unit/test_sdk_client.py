@@ -111,7 +111,7 @@ def test_an_error_answer_raises_hatchet_error_with_the_daemons_code_and_message(
     assert str(caught.value) == "key k1 was used with other data (idempotency_conflict, HTTP 409)"
 
 
-def test_an_error_that_is_not_the_daemons_json_is_summarised(daemon: Daemon) -> None:
+def test_an_html_error_page_is_named_not_dumped(daemon: Daemon) -> None:
     daemon.reply = lambda seen: Answer(502, body=b"<html>\n  <body>Bad gateway</body>\n</html>")
 
     with Client(daemon.address) as client, pytest.raises(HatchetError) as caught:
@@ -119,8 +119,8 @@ def test_an_error_that_is_not_the_daemons_json_is_summarised(daemon: Daemon) -> 
 
     assert (caught.value.status, caught.value.code, caught.value.message) == (
         502,
-        "http_502",
-        "<html> <body>Bad gateway</body> </html>",
+        "not_hatchetd",
+        f"{daemon.address}: not a hatchetd (got an HTML page, HTTP 502 Bad Gateway)",
     )
 
 
