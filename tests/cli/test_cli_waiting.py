@@ -164,7 +164,7 @@ def test_runs_show_watch_says_why_a_step_waits_then_that_it_ran(hatchet: Hatchet
     assert "waiting for a worker" not in final
 
 
-# -- pushes -----------------------------------------------------------------------------------------
+# -- pushes ---------------------------------------------------------------------------------------
 
 
 def test_a_mistyped_key_names_the_keys_workflows_listen_to(tmp_path: Path) -> None:

@@ -162,7 +162,8 @@ def test_a_deleted_file_shows_its_workflow_inactive(hatchet: Hatchet, tmp_path: 
 
     assert result.exit_code == 0
     assert result.stdout == (
-        "NAME               STATE     VERSION  TRIGGERS           FILE                    UNSERVED\n"
+        "NAME               STATE     VERSION  TRIGGERS           FILE                    "
+        "UNSERVED\n"
         "post-user-sign-up  inactive  v0.2.0   event user:create  post-user-sign-up.yaml  -\n"
     )
     assert result.stderr == ""

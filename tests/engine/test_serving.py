@@ -77,8 +77,7 @@ def test_a_draining_worker_serves_no_new_step() -> None:
     assert serving.unserved(["sandbox:create"]) == []  # registered, so not unserved
     assert serving.why_waiting("sandbox:create") == (
         WaitReason.WORKERS_DRAINING,
-        "waiting for a worker with action sandbox:create — the worker serving it is shutting "
-        "down",
+        "waiting for a worker with action sandbox:create — the worker serving it is shutting down",
     )
 
 
