@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         DaemonStatus,
         EventDetail,
         EventList,
+        PushedEvent,
         ReplayResult,
         RunList,
         WorkerInfo,
@@ -137,9 +138,9 @@ def push_document(
     return Call("POST", "/api/v1/events", _document, json=body, idempotency_key=chosen)
 
 
-def push(key: str, data: dict[str, Any] | None, idempotency_key: str | None) -> Call[Event]:
+def push(key: str, data: dict[str, Any] | None, idempotency_key: str | None) -> Call[PushedEvent]:
     raw = push_document(key, data, idempotency_key)
-    read = _model("hatchetd.contracts.events", "Event")
+    read = _model(_API, "PushedEvent")
     return Call(raw.method, raw.path, read, json=raw.json, idempotency_key=raw.idempotency_key)
 
 

@@ -74,13 +74,17 @@ RETRY_FOR = 30.0
 PUSH_HELP = "\n\n".join(
     [
         "Push an event; the workflows it triggers start.",
-        "Prints the stored event (with the ids of the runs it triggered) once it is durable.",
+        "Prints the stored event, with the ids of the runs it triggered, once it is durable. "
+        "An event no active workflow listens to says so on stderr, naming the keys they do "
+        "listen to that look like it (did you mean 'order:paid'?).",
         "The push carries an idempotency key (a random one unless --idempotency-key "
         "gives it) and is sent again with the same key when the daemon answers 503, does not "
         f"answer, or the connection breaks, for up to --retry-for seconds "
         f"(default {RETRY_FOR:g}): it is stored once. A daemon that refuses the connection "
         "exits 5 at once; one that took the push but did not answer within "
-        "--retry-for exits 7, and the message names the key to push again with.",
+        "--retry-for exits 7, and the message names the key to push again with. "
+        "Pushing an --idempotency-key pushed before (with the same data) says it "
+        "returned the existing event: nothing new is stored or started.",
         "With --wait it then waits for those runs to finish and exits 0 if all "
         "succeeded, 1 if one failed or was cancelled or if --timeout passed first. "
         "The table is followed by the runs as they ended; -o json prints the "
@@ -148,15 +152,20 @@ def push(
             # Scripts' path: the daemon's document as it came, so no models load (start-up).
             emit(output, document, [document["id"]], lambda: None)
             return
-        from hatchetd.contracts.events import Event
+        from hatchetd.contracts.api import PushedEvent
 
-        event = Event.model_validate(document)
+        event = PushedEvent.model_validate(document)
+        key_given = idempotency_key is not None
+
+        def table() -> None:
+            _events_table([event], run_ids=True)
+
         if wait:
             limit = WAIT_TIMEOUT if timeout is None else timeout
-            wait_and_report(client, event, limit, output, lambda: _events_table([event]))
+            wait_and_report(client, event, limit, output, table, key_given=key_given)
             return
-    _events_table([event])
-    diagnostic(pushed(event))
+    table()
+    diagnostic(pushed(event, key_given=key_given))
 
 
 LIST_HELP = "\n\n".join(
@@ -368,7 +377,7 @@ def replay(
         output,
         to_json(result),
         [event.id for event in result.events],
-        lambda: _events_table(result.events, payloads=preview),
+        lambda: _events_table(result.events, payloads=preview, run_ids=not dry_run),
     )
     if output is OutputFormat.table:
         count = len(result.events)
@@ -376,9 +385,10 @@ def replay(
         diagnostic(f"would replay {count} {noun}" if dry_run else f"replayed {count} {noun}")
 
 
-def _events_table(events: list[Event], *, payloads: bool = False) -> None:
+def _events_table(events: list[Event], *, payloads: bool = False, run_ids: bool = False) -> None:
     """Events one per row; with `payloads`, each one's data (compact JSON) instead of its runs
-    and original, which is what a dry run with edits is about."""
+    and original, which is what a dry run with edits is about. The RUNS column counts the runs,
+    or with `run_ids` (a push or replay: what to look at next) lists their ids."""
     if payloads:
         print_table(
             ["ID", "KEY", "CREATED", "DATA"],
@@ -395,7 +405,7 @@ def _events_table(events: list[Event], *, payloads: bool = False) -> None:
                 event.id,
                 event.key,
                 when(event.created_at),
-                str(len(event.run_ids)),
+                (", ".join(event.run_ids) or "-") if run_ids else str(len(event.run_ids)),
                 event.replayed_from_id or "-",
             ]
             for event in events

@@ -42,7 +42,7 @@ class Shape:
 
 
 COMMAND_SHAPES: dict[tuple[str, ...], Shape] = {
-    ("events", "push"): Shape(events.Event),
+    ("events", "push"): Shape(api.PushedEvent),
     ("events", "push", "--wait"): Shape(api.EventDetail),
     ("events", "list"): Shape(api.EventList),
     ("events", "show"): Shape(api.EventDetail),

@@ -62,6 +62,8 @@ LIST_HELP = "\n\n".join(
         "Each workflow with its current version, triggers, file and state: active, "
         "inactive (its file was deleted; its history stays) or error "
         "(its file does not load now; the last good version stays current).",
+        "UNSERVED names the actions of an active workflow that no connected "
+        "worker registered: its steps that call them wait for a worker.",
         "Below the table, one file:line:col: message line per error of every file "
         "that does not load. Broken files are part of the listing: the exit code is still 0.",
         "\b\nExamples:\n"
@@ -88,7 +90,8 @@ def list_workflows(
 
 SHOW_HELP = "\n\n".join(
     [
-        "Show a workflow: its current definition, its versions, its errors and its latest runs.",
+        "Show a workflow: its current definition, its versions, its errors, the actions no "
+        "connected worker serves, and its latest runs.",
         "The definition is the normalised one the daemon runs: defaults filled in, "
         "on: folded into triggers:. Versions are newest first, told "
         "apart by the checksum of the definition; the runs are the last 10. An unknown name "
@@ -217,7 +220,7 @@ def print_listing(listing: WorkflowList) -> None:
     (in red on a terminal)."""
     if listing.workflows:
         print_table(
-            ["NAME", "STATE", "VERSION", "TRIGGERS", "FILE"],
+            ["NAME", "STATE", "VERSION", "TRIGGERS", "FILE", "UNSERVED"],
             [
                 [
                     workflow.name,
@@ -225,6 +228,7 @@ def print_listing(listing: WorkflowList) -> None:
                     workflow.version or "-",
                     triggers_text(workflow.events, workflow.crons),
                     workflow.file,
+                    ", ".join(workflow.unserved_actions) or "-",
                 ]
                 for workflow in listing.workflows
             ],
@@ -264,6 +268,13 @@ def _print_detail(detail: WorkflowDetail) -> None:
         ("updated", when(workflow.updated_at)),
     ]:
         data(f"{style(f'{title}:'.ljust(10), bold=True)}{value}")
+    if workflow.unserved_actions:
+        actions = style(", ".join(workflow.unserved_actions), fg="yellow")
+        data(
+            f"{style('unserved:'.ljust(10), bold=True)}{actions}: no connected worker serves "
+            f"{'it' if len(workflow.unserved_actions) == 1 else 'them'}; the steps that call "
+            f"{'it' if len(workflow.unserved_actions) == 1 else 'them'} wait for one"
+        )
     if workflow.errors:
         data()
         data(style("errors (the version above stays current until the file loads):", bold=True))

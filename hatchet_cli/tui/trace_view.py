@@ -175,6 +175,7 @@ class TraceView(View):
             ("   ░ queued  █ running", "dim"),
         )
         labels: list[tuple[Node, Text]] = [(Node("run", run.id), root_label)]
+        waits = {wait.step_run_id: f"  {wait.message}" for wait in trace.waiting}
         for job in trace.jobs:
             job_run = job.job_run
             labels.append(
@@ -202,6 +203,7 @@ class TraceView(View):
                             status_text(step.status.value),
                             f"  #{step.attempt}  {short(step.worker_id)}  ",
                             duration(step.started_at, step.finished_at, moment),
+                            (waits.get(step.id, ""), "yellow"),
                         ),
                     )
                 )
@@ -258,7 +260,10 @@ class TraceView(View):
             for step in job.step_runs:
                 if selected == Node("step", step.id):
                     attempts = [s for s in job.step_runs if s.step_id == step.step_id]
-                    self.detail.show_step(step, attempts, self.logs, moment)
+                    waiting = next(
+                        (w.message for w in trace.waiting if w.step_run_id == step.id), None
+                    )
+                    self.detail.show_step(step, attempts, self.logs, moment, waiting=waiting)
                     return
         self.detail.show_run(trace.run, moment)
 

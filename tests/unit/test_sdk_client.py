@@ -14,6 +14,7 @@ from http.client import HTTPConnection, HTTPSConnection
 import pytest
 
 from hatchet_cli import Client, DaemonNotAnswering, DaemonUnreachable, HatchetError
+from hatchetd.contracts.api import PushedEvent
 from hatchetd.contracts.events import Event
 from hatchetd.contracts.runs import RunTrace
 from tests.unit.stand_in_daemon import Answer, Daemon, Seen
@@ -48,7 +49,9 @@ def test_push_posts_the_event_and_returns_the_stored_one(daemon: Daemon) -> None
     with Client(daemon.address, token="sekrit") as client:
         event = client.events.push("user:create", {"username": "ada"}, idempotency_key="k1")
 
-    assert event == Event.model_validate(EVENT)
+    # A daemon that predates `existing` and `similar_keys` still gives a whole PushedEvent.
+    assert event == PushedEvent.model_validate(EVENT)
+    assert (event.existing, event.similar_keys) == (False, [])
     (request,) = daemon.seen
     assert (request.method, request.path) == ("POST", "/api/v1/events")
     assert request.json() == {

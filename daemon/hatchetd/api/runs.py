@@ -21,6 +21,7 @@ from hatchetd.contracts.paging import Cursor
 from hatchetd.contracts.runs import RunQuery, RunTrace, StepLog
 from hatchetd.contracts.storable_schema import NO_NUL
 from hatchetd.contracts.times import TimeBound
+from hatchetd.engine.serving import with_waits
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 _ONE_RUN = errors(404, 409, 422, *STORE)
@@ -73,14 +74,15 @@ def _trace(services: Services, run_id: str) -> RunTrace:
     trace = services.store.get_run_trace(run_id)
     if trace is None:
         raise ApiError(404, "not_found", f"no run with id {run_id!r}")
-    return trace
+    return with_waits(trace, services.store)
 
 
 @router.get("/{run_id}", response_model=RunTrace, responses=_ONE_RUN)
 def get_run(run_id: IdOrPrefix, services: ServicesDep) -> RunTrace:
     """The run with every job run and step run: status, input, output, error, attempt, worker
-    and the times each was created, assigned, started and finished. A unique prefix of the id
-    will do, here and in every `/runs/{run_id}` route."""
+    and the times each was created, assigned, started and finished; and why each step run that
+    waits for a worker waits (`waiting`). A unique prefix of the id will do, here and in every
+    `/runs/{run_id}` route."""
     return _trace(services, _run_id(services, run_id))
 
 
