@@ -34,6 +34,9 @@ class WorkflowRun(BaseModel):
     idempotency_key: str | None = None
     """The key it was started with (MANUAL runs): starting the same workflow with the same key
     and input again returns this run."""
+    rerun_of_id: str | None = None
+    """The run this one reruns (`hatchet runs rerun`): it runs that run's workflow version with
+    its trigger, event and input."""
     status: RunStatus = RunStatus.PENDING
     """Its state."""
     error: str | None = None
@@ -179,6 +182,8 @@ class RunTrace(BaseModel):
     """The workflow run."""
     jobs: list[JobRunTrace]
     """Its job runs with their step runs, in the order the workflow file lists the jobs."""
+    rerun_ids: list[str] = Field(default_factory=list)
+    """The runs that rerun this one, oldest first."""
 
     def step(self, step_id: str) -> StepRun:
         """The latest attempt at the step `step_id` (its `id:` in the workflow file); a
