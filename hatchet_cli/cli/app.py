@@ -11,7 +11,16 @@ from typing import Annotated
 import typer
 
 from hatchet_cli import __version__
-from hatchet_cli.cli import completion, events, runs, status, tui, workers, workflows
+from hatchet_cli.cli import (
+    completion,
+    events,
+    runs,
+    runs_rerun,
+    status,
+    tui,
+    workers,
+    workflows,
+)
 from hatchet_cli.cli.connection import DEFAULT_ADDRESS, Connection
 
 app = typer.Typer(
@@ -25,6 +34,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(events.app, name="events")
+# `rerun` waits as `workflows run --wait` does, whose module draws with `runs`: it joins the group
+# here rather than in `runs.py`, which would import it back.
+runs.app.command(name="rerun", help=runs_rerun.RERUN_HELP)(runs_rerun.rerun)
 app.add_typer(runs.app, name="runs")
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(workers.app, name="workers")

@@ -65,6 +65,10 @@ def trace_lines(
     ]
     if run.error:
         lines.append(f"  error: {run.error}")
+    if run.rerun_of_id:
+        lines.append(f"  rerun of {run.rerun_of_id}")
+    if trace.rerun_ids:
+        lines.append(f"  rerun as {', '.join(trace.rerun_ids)}")
     # The bars line up in one column: every label is padded to the longest.
     labels = [len(f"├─ job {job.job_run.job_name}") for job in trace.jobs]
     labels += [len(f"│  ├─ step {s.step_id}") for job in trace.jobs for s in job.step_runs]
