@@ -16,6 +16,7 @@ from hatchetd.engine import (
     RunNotFound,
     StartOutcome,
 )
+from tests.engine.cron_helpers import at, cron_runs, cron_workflow, tick_until
 from tests.engine.harness import Daemon, FakeWorker, one_step_workflow
 
 PIPELINE = textwrap.dedent(
@@ -199,3 +200,49 @@ def test_an_idempotency_key_starts_one_rerun(daemon: Daemon) -> None:
     assert daemon.trace(first).rerun_ids == [one.run.id]
     with pytest.raises(IdempotencyConflict, match=f"not a rerun of run {second}"):
         rerun(daemon, second, key="again-1")
+
+
+def test_a_cron_run_is_rerun_as_cron_without_a_tick_of_its_own(daemon: Daemon) -> None:
+    daemon.load(nightly=cron_workflow(crons=["*/15 * * * *"]))
+    worker = daemon.connect()
+    tick_until(daemon, at(12, 15), workers=[worker])
+    (fired,) = cron_runs(daemon)
+    worker.run_all()
+
+    run = rerun(daemon, fired.id).run
+    tick_until(
+        daemon, at(12, 29), workers=[worker]
+    )  # the ticker does not count the rerun as a tick
+
+    assert (run.trigger, run.cron_tick_at, run.rerun_of_id) == (TriggerKind.CRON, None, fired.id)
+    (assign,) = worker.assignments()
+    assert assign.input == {"message": "hello"}
+    assert {r.id: r.cron_tick_at for r in cron_runs(daemon)} == {fired.id: at(12, 15), run.id: None}
+
+
+def test_each_failed_parallel_job_starts_at_its_own_failed_step(daemon: Daemon) -> None:
+    daemon.load(pipeline=PIPELINE)
+    worker = daemon.connect(slots=2)
+    (original_id,) = daemon.push("order:paid", {"order": "B-2"}).run_ids
+    while batch := worker.assignments():
+        for assign in batch:
+            worker.started(assign)
+            if assign.step_id in ("pack", "charge"):
+                worker.failed(assign, "RuntimeError: down")
+            else:
+                worker.completed(assign, assign.input)
+
+    run = rerun(daemon, original_id, from_failed=True).run
+
+    first = worker.assignments()
+    assert sorted(a.step_id or "" for a in first) == ["charge", "pack"]
+    assert daemon.statuses(run.id) == {
+        "fetch": StepRunStatus.SUCCEEDED,
+        "pack": StepRunStatus.ASSIGNED,
+        "send": StepRunStatus.PENDING,
+        "charge": StepRunStatus.ASSIGNED,
+    }
+    for assign in first:
+        worker.run(assign)
+    worker.run_all()
+    assert daemon.trace(run.id).run.status is RunStatus.SUCCEEDED
