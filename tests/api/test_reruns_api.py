@@ -159,6 +159,7 @@ def test_a_run_not_ended_or_without_a_failed_step_is_a_409(
 def test_bad_requests_are_refused_and_start_nothing(
     client: TestClient,
     worker: WebSocketTestSession,
+    *,
     url: str,
     request_: dict[str, Any],
     status: int,

@@ -27,9 +27,7 @@ def rerun_of(new_run: MakeRun, original: NewRun, after: timedelta) -> NewRun:
     )
 
 
-def test_the_trace_links_a_rerun_to_its_original_both_ways(
-    store: Store, new_run: MakeRun
-) -> None:
+def test_the_trace_links_a_rerun_to_its_original_both_ways(store: Store, new_run: MakeRun) -> None:
     original, bystander = new_run(), new_run()
     store.create_runs([original, bystander])
     second = rerun_of(new_run, original, timedelta(minutes=2))
@@ -39,14 +37,16 @@ def test_the_trace_links_a_rerun_to_its_original_both_ways(
     trace = store.get_run_trace(original.run.id)
     rerun = store.get_run_trace(first.run.id)
 
-    assert trace is not None and rerun is not None
+    assert trace is not None
+    assert rerun is not None
     assert trace.run.rerun_of_id is None
     assert trace.rerun_ids == [first.run.id, second.run.id]  # oldest first
     assert rerun.run.rerun_of_id == original.run.id
     assert rerun.rerun_ids == []
     assert store.get_workflow_run(second.run.id) == second.run
     untouched = store.get_run_trace(bystander.run.id)
-    assert untouched is not None and untouched.rerun_ids == []
+    assert untouched is not None
+    assert untouched.rerun_ids == []
 
 
 def test_runs_stored_before_migration_6_read_back_as_no_rerun(
@@ -80,4 +80,5 @@ def test_runs_stored_before_migration_6_read_back_as_no_rerun(
 
     assert read == old.run
     trace = upgraded.get_run_trace(old.run.id)
-    assert trace is not None and len(trace.rerun_ids) == 1
+    assert trace is not None
+    assert len(trace.rerun_ids) == 1
