@@ -93,6 +93,8 @@ _SEND_AGAIN = {
     "it once",
     "start": "the run may have been started: start it again with idempotency key {key} to start "
     "it once",
+    "rerun": "the rerun may have been started: rerun again with idempotency key {key} to start "
+    "it once",
 }
 
 
@@ -123,7 +125,7 @@ class DaemonNotAnswering(DaemonUnreachable):
 
     def with_key(self, idempotency_key: str, *, request: str = "push") -> DaemonNotAnswering:
         """The same error, naming the key of the request that got no answer: a `push` (of an
-        event) or a `start` (of a run by hand)."""
+        event), a `start` (of a run by hand) or a `rerun`."""
         return DaemonNotAnswering(
             self.address, self.seconds, self.reason, idempotency_key, request=request
         )

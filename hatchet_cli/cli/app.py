@@ -47,9 +47,9 @@ LAZY_COMMANDS = [
     ),
     LazyCommand(
         "runs",
-        "hatchet_cli.cli.runs",
+        "hatchet_cli.cli.runs_group",
         "app",
-        "Workflow runs: list them, trace one, cancel it, read its logs.",
+        "Workflow runs: list them, trace one, cancel or rerun it, read its logs.",
     ),
     LazyCommand(
         "workflows",

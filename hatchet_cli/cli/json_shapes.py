@@ -52,6 +52,8 @@ COMMAND_SHAPES: dict[tuple[str, ...], Shape] = {
     ("runs", "cancel"): Shape(runs.RunTrace),
     ("runs", "logs"): Shape(runs.StepLog, many=True),
     ("runs", "logs", "--follow"): Shape(runs.StepLog, lines=True),
+    ("runs", "rerun"): Shape(runs.WorkflowRun),
+    ("runs", "rerun", "--wait"): Shape(runs.RunTrace),
     ("workflows", "list"): Shape(api.WorkflowList),
     ("workflows", "show"): Shape(api.WorkflowDetail),
     ("workflows", "run"): Shape(runs.WorkflowRun),

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="runs",
-    help="Workflow runs: list them, trace one, cancel it, read its logs.",
+    help="Workflow runs: list them, trace one, cancel it, read its logs, rerun it.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

@@ -65,6 +65,10 @@ def trace_lines(
     ]
     if run.error:
         lines.append(f"  error: {run.error}")
+    if run.rerun_of_id:
+        lines.append(f"  rerun of {run.rerun_of_id}")
+    if trace.rerun_ids:
+        lines.append(f"  rerun as {', '.join(trace.rerun_ids)}")
     # The bars line up in one column: every label is padded to the longest.
     waits = {wait.step_run_id: wait.message for wait in trace.waiting}
     labels = [len(f"├─ job {job.job_run.job_name}") for job in trace.jobs]

@@ -4,7 +4,7 @@ the run's time axis, and the selected step in full below.
 Live while the run is in progress: every change of the stream that belongs to the run rereads
 the trace whole (a trace is small; rereading is simpler than patching it), at most ten times a
 second, and a clock tick once a second stretches the bars of what is still open. `c` cancels
-the run after a confirmation.
+the run after a confirmation; `R` and `F` rerun it (`trace_rerun.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.confirm import ConfirmScreen
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.step_detail import StepDetail
+from hatchet_cli.tui.trace_rerun import ask_rerun
 from hatchet_cli.tui.view import View
 from hatchet_cli.tui.waterfall_bar import bar_text, duration, status_text
 
@@ -57,7 +58,11 @@ class TraceView(View):
     TITLE = "Trace"
     KEY = "5"
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("c", "cancel_run", "Cancel run")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "cancel_run", "Cancel run"),
+        Binding("R", "rerun(False)", "Rerun"),
+        Binding("F", "rerun(True)", "Rerun failed"),
+    ]
 
     DEFAULT_CSS = """
     TraceView { height: 1fr; }
@@ -172,6 +177,7 @@ class TraceView(View):
             "  ",
             status_text(run.status.value),
             f"  took {duration(run.started_at, run.finished_at, moment)}",
+            _rerun_links(trace),
             ("   ░ queued  █ running", "dim"),
         )
         labels: list[tuple[Node, Text]] = [(Node("run", run.id), root_label)]
@@ -267,6 +273,12 @@ class TraceView(View):
                     return
         self.detail.show_run(trace.run, moment)
 
+    # Rerunning.
+
+    def action_rerun(self, from_failed: bool) -> None:
+        """Ask, then rerun the run, whole or from its failed steps."""
+        ask_rerun(self, self.trace, from_failed=from_failed)
+
     # Cancelling.
 
     def action_cancel_run(self) -> None:
@@ -303,3 +315,13 @@ class TraceView(View):
         self.notify(f"Run {short(trace.run.id)} is {trace.run.status.value}.")
         if self.run_id == trace.run.id:
             self.reload()
+
+
+def _rerun_links(trace: RunTrace) -> str:
+    """`  rerun of 3f2a9c1e`, `  rerun as 5d0c1a2b, …`: the runs this one is linked to."""
+    parts = []
+    if trace.run.rerun_of_id:
+        parts.append(f"rerun of {short(trace.run.rerun_of_id)}")
+    if trace.rerun_ids:
+        parts.append("rerun as " + ", ".join(short(i) for i in trace.rerun_ids))
+    return "".join(f"  {part}" for part in parts)

@@ -118,6 +118,8 @@ ARGUMENTS: dict[tuple[str, ...], list[str]] = {
     ("runs", "cancel"): ["RUN"],
     ("runs", "logs"): ["RUN"],
     ("runs", "logs", "--follow"): ["RUN"],
+    ("runs", "rerun"): ["RUN"],
+    ("runs", "rerun", "--wait"): ["RUN"],
     ("workflows", "show"): ["WORKFLOW"],
     ("workflows", "run"): ["WORKFLOW", "--input", '{"user": {"email": "a@b.c"}}'],
     ("workflows", "run", "--wait"): [

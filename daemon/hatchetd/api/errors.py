@@ -18,6 +18,8 @@ from hatchetd.engine.errors import (
     EngineError,
     EventNotFound,
     IdempotencyConflict,
+    NothingFailed,
+    RunNotFinal,
     RunNotFound,
     WorkflowInactive,
     WorkflowNotFound,
@@ -145,6 +147,10 @@ def engine_status(exc: EngineError) -> tuple[int, str]:
         return 409, "idempotency_conflict"
     if isinstance(exc, WorkflowInactive):
         return 409, "workflow_inactive"
+    if isinstance(exc, RunNotFinal):
+        return 409, "run_not_final"
+    if isinstance(exc, NothingFailed):
+        return 409, "nothing_failed"
     return 400, "invalid_request"
 
 

@@ -68,6 +68,20 @@ class StartRun(_Body):
     another workflow or other input it is refused (409)."""
 
 
+class RerunRun(_Body):
+    """`POST /api/v1/runs/{run_id}/rerun`: a new run of an ended run's workflow version, with its
+    trigger, event and input."""
+
+    from_failed: bool = False
+    """Keep the outputs of the steps that succeeded (they are not run again) and start each job
+    that did not succeed at its first step that did not; refused (409) if no step failed."""
+    idempotency_key: str | None = Field(
+        default=None, min_length=1, max_length=255, json_schema_extra=no_nul_in_strings
+    )
+    """Rerunning the same run with the same key again returns the first rerun; a key that
+    started any other run is refused (409)."""
+
+
 class PushEvents(_Body):
     """`POST /api/v1/events/bulk`: several events, stored together in one commit."""
 

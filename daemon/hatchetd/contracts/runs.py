@@ -40,6 +40,9 @@ class WorkflowRun(BaseModel):
     idempotency_key: str | None = None
     """The key it was started with (MANUAL runs): starting the same workflow with the same key
     and input again returns this run."""
+    rerun_of_id: str | None = None
+    """The run this one reruns (`hatchet runs rerun`): it runs that run's workflow version with
+    its trigger, event and input."""
     status: RunStatus = RunStatus.PENDING
     """Its state."""
     error: str | None = None
@@ -205,6 +208,8 @@ class RunTrace(BaseModel):
     """Why each of its step runs that waits for a worker is not given to one, as the daemon saw
     its workers when it answered. A step run waiting while a worker with a free slot serves its
     action (it is about to be assigned) is not listed."""
+    rerun_ids: list[str] = Field(default_factory=list)
+    """The runs that rerun this one, oldest first."""
 
     def step(self, step_id: str) -> StepRun:
         """The latest attempt at the step `step_id` (its `id:` in the workflow file); a
