@@ -49,7 +49,7 @@ LAZY_COMMANDS = [
         "runs",
         "hatchet_cli.cli.runs_group",
         "app",
-        "Workflow runs: list them, trace one, cancel or rerun it, read its logs.",
+        "Workflow runs: list them, trace one, cancel it, read its logs, rerun it.",
     ),
     LazyCommand(
         "workflows",
