@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from hatchet_cli import __version__
-from hatchet_cli.cli import completion, events, runs, status, tui, workers, workflows
+from hatchet_cli.cli import completion, dev, events, runs, status, tui, workers, workflows
 from hatchet_cli.cli.connection import DEFAULT_ADDRESS, Connection
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(workers.app, name="workers")
 app.command(name="status", help=status.STATUS_HELP)(status.status)
 app.command(name="tui", help=tui.TUI_HELP)(tui.tui)
 app.command(name="completion", help=completion.COMPLETION_HELP)(completion.completion)
+app.command(name="dev", help=dev.DEV_HELP)(dev.dev)
 
 
 def _print_version(value: bool) -> None:
