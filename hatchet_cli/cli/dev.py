@@ -22,7 +22,8 @@ DEV_HELP = "\n\n".join(
         "Run hatchetd and your workers together, restarting a worker when its code changes.",
         "Starts [bold]hatchetd[/bold] on the workflow folder, waits until it is ready, then runs "
         "each worker script as [bold]python WORKER.py[/bold] with [bold]HATCHET_ADDRESS[/bold] "
-        "set to the daemon. Saving a .py file in a worker's folder restarts that worker; a "
+        "set to the daemon. Saving a .py file in a worker's folder restarts that worker (its "
+        "running steps get 5 s to finish); a "
         "worker that exits or fails to start is reported and starts again on its next change. "
         "Every line is shown behind the name of the process that printed it.",
         "Ctrl-C (or SIGTERM) stops the workers, then the daemon, and exits 0; a second Ctrl-C "

@@ -7,6 +7,7 @@ runs. Each test reads the command's interleaved output as the user would see it.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -276,3 +277,44 @@ def test_a_missing_worker_script_is_a_usage_error(project: Path) -> None:
     assert (
         done.stderr == "error: no worker script wroker.py: name a Python file that runs a worker\n"
     )
+
+
+def test_in_a_terminal_prefixes_are_coloured_and_ctrl_c_exits_0(project: Path) -> None:
+    from tmux_pane import Pane
+
+    command = (
+        f"cd {shlex.quote(str(project))} && "
+        f"env -u HATCHET_ADDRESS HATCHET_LOG_LEVEL=INFO {shlex.quote(HATCHET)} "
+        "dev worker.py --port 0"
+    )
+    pane = Pane(command, project.parent / "dev.status", width=160, height=40)
+    try:
+        pane.wait_for_text("worker   | greeter starting", timeout=30)
+        coloured = pane.tmux("capture-pane", "-p", "-e", "-t", "pane")
+        # The name and its bar are drawn in a colour of their own (an SGR sequence before them).
+        assert "\x1b[36mhatchetd |" in coloured, coloured
+        assert "\x1b[35mworker   |" in coloured, coloured
+        pane.keys("C-c")
+        wait_for(pane.exited, timeout=30, what="hatchet dev to exit after Ctrl-C")
+        assert pane.exited() == "exit 0", pane.screen()
+        assert "SIGINT: stopping the workers, then hatchetd" in pane.screen()
+        assert (
+            "again" not in pane.screen()
+        )  # one Ctrl-C is one signal: the children get theirs from dev
+    finally:
+        pane.close()
+
+
+def test_a_second_dev_in_the_same_project_says_why_hatchetd_did_not_start(
+    project: Path, dev: Callable[..., DevSession]
+) -> None:
+    first = dev("worker.py")
+    first.daemon()
+    second = dev("worker.py")
+    assert wait_exit(second.process, timeout=30) == 1
+    second._reader.join(timeout=5)
+    assert second.lines[-1] == "dev      | hatchetd exited with status 1 before it was ready"
+    assert any(line.startswith("hatchetd | hatchetd: ") for line in second.lines), second.output()
+    assert not any(line.startswith("worker") for line in second.lines), second.output()
+    assert first.process.poll() is None
+    assert first.stop() == 0
