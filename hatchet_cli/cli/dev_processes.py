@@ -40,14 +40,27 @@ class LogSink:
             self._colours[name] = _WORKER_COLOURS[index % len(_WORKER_COLOURS)]
         self._colours["hatchetd"] = "cyan"
         self._colour = colour
+        self.closed = False
+        self.on_closed: Callable[[], None] | None = None
+        """Called once when the reader of the stream has gone (`hatchet dev | head`)."""
 
     def line(self, name: str, text: str) -> None:
         """Write `text` (one line, without its newline) behind `name`'s prefix."""
+        if self.closed:
+            return
         prefix = f"{name.ljust(self._width)}{SEPARATOR}"
         if self._colour:
             prefix = style(prefix, fg=self._colours.get(name), bold=name == "dev")
-        self._stream.write(f"{prefix}{text}\n")
-        self._stream.flush()
+        try:
+            self._stream.write(f"{prefix}{text}\n")
+            self._stream.flush()
+        except BrokenPipeError:
+            self.closed = True
+            # Python's own flush at exit would complain about the same pipe.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+            if self.on_closed is not None:
+                self.on_closed()
 
 
 @dataclass

@@ -95,6 +95,8 @@ class DevSupervisor:
         ]
         self._happenings: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
         self._signals = 0
+        # Nobody reads the output any more: stop as if told to (as `tail -f | head` would end).
+        self.sink.on_closed = lambda: self._on_signal(signal.SIGPIPE)
 
     def say(self, text: str) -> None:
         self.sink.line("dev", text)

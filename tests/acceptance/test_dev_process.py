@@ -69,7 +69,7 @@ worker.run()
 class DevSession:
     """A running `hatchet dev`, its output collected line by line as it arrives."""
 
-    def __init__(self, project: Path, *args: str) -> None:
+    def __init__(self, project: Path, *args: str, reader: bool = True) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HATCHET_")}
         env["HATCHET_LOG_LEVEL"] = "INFO"
         self.process = subprocess.Popen(
@@ -83,7 +83,13 @@ class DevSession:
         self.project = project
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        if reader:
+            self._reader.start()
+
+    def join(self) -> None:
+        """Wait until every line the process wrote has been collected."""
+        if self._reader.ident is not None:
+            self._reader.join(timeout=5)
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -99,7 +105,7 @@ class DevSession:
     def wait_line(self, predicate: Callable[[str], bool], *, n: int = 1, what: str) -> str:
         def seen() -> str | None:
             if self.process.poll() is not None and self.count(predicate) < n:
-                self._reader.join(timeout=5)
+                self.join()
                 pytest.fail(f"hatchet dev exited {self.process.returncode}:\n{self.output()}")
             found = [line for line in list(self.lines) if predicate(line)]
             return found[n - 1] if len(found) >= n else None
@@ -138,14 +144,14 @@ class DevSession:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         code = wait_exit(self.process, timeout=30)
-        self._reader.join(timeout=5)
+        self.join()
         return code
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        self._reader.join(timeout=5)
+        self.join()
         if self.process.stdout is not None:
             self.process.stdout.close()
 
@@ -164,8 +170,8 @@ def project(tmp_path: Path) -> Path:
 def dev(project: Path) -> Iterator[Callable[..., DevSession]]:
     sessions: list[DevSession] = []
 
-    def start(*args: str) -> DevSession:
-        session = DevSession(project, *args)
+    def start(*args: str, reader: bool = True) -> DevSession:
+        session = DevSession(project, *args, reader=reader)
         sessions.append(session)
         return session
 
@@ -257,7 +263,7 @@ def test_hatchetd_dying_stops_the_workers_and_exits_1(dev: Callable[..., DevSess
     ]
     os.kill(daemon_pid, signal.SIGKILL)
     assert wait_exit(session.process, timeout=30) == 1
-    session._reader.join(timeout=5)
+    session.join()
     assert "hatchetd exited unexpectedly (status -9); stopping the workers" in session.output()
     assert all(gone(pid) for pid in children)
 
@@ -330,9 +336,22 @@ def test_a_second_dev_in_the_same_project_says_why_hatchetd_did_not_start(
     first.daemon()
     second = dev("worker.py")
     assert wait_exit(second.process, timeout=30) == 1
-    second._reader.join(timeout=5)
+    second.join()
     assert second.lines[-1] == "dev      | hatchetd exited with status 1 before it was ready"
     assert any(line.startswith("hatchetd | hatchetd: ") for line in second.lines), second.output()
     assert not any(line.startswith("worker") for line in second.lines), second.output()
     assert first.process.poll() is None
     assert first.stop() == 0
+
+
+def test_when_the_reader_of_its_output_goes_away_everything_stops(
+    dev: Callable[..., DevSession],
+) -> None:
+    session = dev("worker.py", reader=False)
+    assert session.process.stdout is not None
+    while "greeter starting" not in session.process.stdout.readline():
+        pass
+    children = session.children()
+    session.process.stdout.close()  # as `hatchet dev worker.py | head` does once it has its lines
+    assert wait_exit(session.process, timeout=30) == 0
+    assert all(gone(pid) for pid in children)
