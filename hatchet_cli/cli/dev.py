@@ -6,6 +6,7 @@ when the command runs so that `hatchet --help` does not load asyncio's subproces
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -67,6 +68,9 @@ def dev(
     ] = DEFAULT_PORT,
 ) -> None:
     """Run the daemon and the workers until Ctrl-C (see DEV_HELP)."""
+    if sys.platform == "win32":
+        # It signals process groups and handles signals on its event loop: POSIX only.
+        fail("hatchet dev needs Linux or macOS: run hatchetd and each worker yourself")
     scripts = tuple(path.resolve() for path in workers or ())
     for given, script in zip(workers or (), scripts, strict=True):
         if not script.is_file():

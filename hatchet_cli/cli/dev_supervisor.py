@@ -26,6 +26,8 @@ DAEMON_GRACE = 15.0
 EXIT_OK = 0
 EXIT_ERROR = 1
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Each stops everything: SIGHUP too, as the children, in process groups of their own, would
+not get the terminal's hang-up."""
 
 
 @dataclass(frozen=True)
@@ -159,15 +161,22 @@ class DevSupervisor:
         first: set[asyncio.Future[Any]] = {ready, exited, signalled}
         await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         if ready.done():
-            signalled.cancel()
+            self._keep_or_cancel(signalled)
             self._watch_exit(self.daemon, exited)
             return ready.result()
         if signalled.done():
             await self.daemon.stop(DAEMON_GRACE)
         else:
-            signalled.cancel()
+            self._keep_or_cancel(signalled)
             self.say(f"hatchetd exited with status {exited.result()} before it was ready")
         return None
+
+    def _keep_or_cancel(self, getting: asyncio.Task[tuple[str, object]]) -> None:
+        """Stop waiting on the queue; what arrived meanwhile (a signal) goes back on it."""
+        if getting.done():
+            self._happenings.put_nowait(getting.result())
+        else:
+            getting.cancel()
 
     def _watch_exit(self, child: Child, exited: asyncio.Task[int] | None = None) -> None:
         """Put ("exit", child) on the queue when `child`'s current process exits."""
