@@ -60,6 +60,12 @@ LAZY_COMMANDS = [
     LazyCommand(
         "workers", "hatchet_cli.cli.workers", "app", "Workers: the processes that run your steps."
     ),
+    LazyCommand(
+        "dev",
+        "hatchet_cli.cli.dev",
+        "dev",
+        "Run hatchetd and your workers together, restarting a worker when its code changes.",
+    ),
 ]
 """Every command under `hatchet`, in help order; a test checks each summary against the command."""
 
