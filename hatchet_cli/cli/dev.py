@@ -51,8 +51,7 @@ def dev(
         Path | None,
         typer.Option(
             "--folder",
-            help="The workflow folder hatchetd watches. Default: $HATCHET_DIR, "
-            "else .hatchet.",
+            help="The workflow folder hatchetd watches. Default: $HATCHET_DIR, else .hatchet.",
             show_default=False,
         ),
     ] = None,

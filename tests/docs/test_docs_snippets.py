@@ -11,7 +11,7 @@ import asyncio
 import inspect
 import json
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,8 @@ def check_parses(words: list[str]) -> None:
         for param in command.params:
             options.update(getattr(param, "opts", []))
             options.update(getattr(param, "secondary_opts", []))
-        if not isinstance(getattr(command, "commands", None), dict):  # a command, not a group
+        # A group's commands are a mapping (the root's loads each command when it is named).
+        if not isinstance(getattr(command, "commands", None), Mapping):  # a command
             break
         names = [w for w in rest if not w.startswith("-")]
         if not names:
