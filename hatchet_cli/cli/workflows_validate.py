@@ -74,6 +74,7 @@ def validate(
     """Check workflow files without a daemon (see VALIDATE_HELP)."""
     # Imported here, not at the top: `hatchet --help` should not pay for pydantic and PyYAML.
     from hatchetd.contracts.parse import discover, load_files
+    from hatchetd.template_checks import check_workflow_templates
 
     defaulted = not paths
     targets = list(paths) if paths else [workflows_dir()]
@@ -82,7 +83,7 @@ def validate(
     except FileNotFoundError as exc:
         hint = " (pass a path, or set HATCHET_DIR)" if defaulted else ""
         fail(f"no such file or folder: {exc.filename}{hint}", ExitCode.INVALID_INPUT)
-    parsed = load_files(files)
+    parsed = load_files(files, check=check_workflow_templates)
     errors = [error for result in parsed for error in result.errors]
 
     if output is ValidateOutput.json:

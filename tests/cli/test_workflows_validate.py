@@ -344,5 +344,7 @@ def test_the_installed_command_validates_without_loading_the_daemon_or_web_stack
         if line.startswith("import time:")
     }
     assert "hatchetd" in imported  # the parser was loaded: the check below is not vacuous
-    heavy = {"sqlalchemy", "fastapi", "textual", "httpx", "starlette", "uvicorn", "jinja2"}
+    # Jinja is expected: templates are compiled, as the daemon's loader compiles them.
+    assert "jinja2" in imported
+    heavy = {"sqlalchemy", "fastapi", "textual", "httpx", "starlette", "uvicorn"}
     assert imported & heavy == set()

@@ -25,6 +25,7 @@ __all__ = [
     "TooManyNodes",
     "YamlProblem",
     "locate",
+    "value_position",
     "yaml_message",
 ]
 
@@ -215,6 +216,48 @@ def locate(root: yaml.Node, loc: Loc) -> tuple[yaml.Node, Loc, yaml.Node | None]
             break
         walked.append(segment)
     return node, tuple(walked), key_node
+
+
+def value_position(text: str, node: yaml.Node, offset: int) -> tuple[int, int]:
+    """1-based line and column in `text` of character `offset` of the scalar at `node`.
+
+    The value is unquoted and unfolded, so its characters are matched in order against what the
+    file holds, skipping quotes, escapes, indentation and block headers; a value that cannot be
+    matched gives the node's own position.
+    """
+    start, end = node.start_mark.index, node.end_mark.index
+    held = text[start:end]
+    value = node.value if isinstance(node, yaml.ScalarNode) else ""
+    style = getattr(node, "style", None)
+    if style in ("|", ">"):
+        index = held.find("\n") + 1  # past the `|` header line
+    else:
+        index = 1 if style in ("'", '"') else 0
+    for position, char in enumerate(value[: offset + 1]):
+        found = _match(held, index, char, escapes=style == '"')
+        if found is None:
+            break
+        index = found if position == offset else found + 1
+    before = text[: start + index]
+    return before.count("\n") + 1, start + index - (before.rfind("\n") + 1) + 1
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/", " ": " "}
+
+
+def _match(held: str, index: int, char: str, *, escapes: bool) -> int | None:
+    """Where `char` of a value is in the file's text at or after `index`."""
+    while index < len(held):
+        here = held[index]
+        if escapes and here == "\\" and index + 1 < len(held):
+            if _ESCAPES.get(held[index + 1]) == char:
+                return index + 1
+            index += 2
+            continue
+        if here == char or (char in " \n" and here in " \n\r"):
+            return index
+        index += 1
+    return None
 
 
 def yaml_message(exc: yaml.MarkedYAMLError) -> str:
