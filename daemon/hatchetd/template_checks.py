@@ -133,7 +133,7 @@ def _parse(translated: str) -> tuple[list[_Token], TemplateProblem | None]:
 
 def _reword(message: str) -> str:
     # Jinja's long end-of-template advice names Jinja's own internals; keep its first sentence.
-    first = message.split(". ")[0].rstrip(".")
+    first = message.split(". ", maxsplit=1)[0].rstrip(".")
     return first[:1].lower() + first[1:]
 
 

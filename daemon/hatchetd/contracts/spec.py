@@ -14,8 +14,8 @@ import hashlib
 import json
 import re
 import zoneinfo
-from datetime import UTC, datetime
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from croniter import CroniterBadDateError, croniter

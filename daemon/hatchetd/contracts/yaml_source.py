@@ -229,10 +229,8 @@ def value_position(text: str, node: yaml.Node, offset: int) -> tuple[int, int]:
     held = text[start:end]
     value = node.value if isinstance(node, yaml.ScalarNode) else ""
     style = getattr(node, "style", None)
-    if style in ("|", ">"):
-        index = held.find("\n") + 1  # past the `|` header line
-    else:
-        index = 1 if style in ("'", '"') else 0
+    # Start past a block scalar's `|` header line, or past an opening quote.
+    index = held.find("\n") + 1 if style in ("|", ">") else 1 if style in ("'", '"') else 0
     for position, char in enumerate(value[: offset + 1]):
         found = _match(held, index, char, escapes=style == '"')
         if found is None:

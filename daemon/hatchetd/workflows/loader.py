@@ -61,8 +61,9 @@ def load_directory(root: Path) -> LoadResult:
     """Read every workflow file under `root` (see `hatchetd.contracts.parse.discover`).
 
     Errors name files relative to `root`. Templates are compiled and their `steps.<id>` checked
-    (`hatchetd.template_checks`), as `hatchet workflows validate` does. Two files with the same `name` both get an error and no
-    spec. Raises FileNotFoundError when `root` does not exist, NotADirectoryError when it is a file.
+    (`hatchetd.template_checks`), as `hatchet workflows validate` does. Two files with the same
+    `name` both get an error and no spec. Raises FileNotFoundError when `root` does not exist,
+    NotADirectoryError when it is a file.
     """
     if not root.is_dir():
         if root.exists():
