@@ -240,18 +240,20 @@ def value_position(text: str, node: yaml.Node, offset: int) -> tuple[int, int]:
     return before.count("\n") + 1, start + index - (before.rfind("\n") + 1) + 1
 
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/", " ": " "}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
 
 def _match(held: str, index: int, char: str, *, escapes: bool) -> int | None:
-    """Where `char` of a value is in the file's text at or after `index`."""
+    """Where `char` of a value is in the file's text at or after `index` (for an escape, its
+    last character)."""
     while index < len(held):
         here = held[index]
         if escapes and here == "\\" and index + 1 < len(held):
-            if _ESCAPES.get(held[index + 1]) == char:
-                return index + 1
-            index += 2
-            continue
+            if held[index + 1] in "\r\n":  # a line continuation stands for nothing
+                index += 2
+                continue
+            # Every other escape stands for exactly one character of the value.
+            return index + 1 + _HEX_ESCAPES.get(held[index + 1], 0)
         if here == char or (char in " \n" and here in " \n\r"):
             return index
         index += 1
