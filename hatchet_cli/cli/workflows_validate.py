@@ -39,8 +39,9 @@ VALIDATE_HELP = "\n\n".join(
     [
         "Check workflow files without a daemon.",
         "Reads each file as the daemon would: YAML syntax, unknown or missing keys, actions, "
-        "durations, cron schedules, event keys, duplicate step ids, and workflow names used by "
-        "two files.",
+        "durations, cron schedules (including ones that never fire), event keys, duplicate step "
+        "ids, workflow names used by two files, and the templates in with: (syntax, unknown "
+        "filters and tests, steps.<id> that is not an earlier step of the same job).",
         "Prints a summary line per valid workflow and exits 0, or one "
         "[bold]file:line:col: key.path: message[/bold] line per error and exits 6.",
         "[bold]Examples:[/bold]\n"
