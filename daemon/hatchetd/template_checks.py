@@ -20,8 +20,7 @@ import jinja2
 from jinja2.lexer import TokenStream
 from jinja2.parser import Parser
 
-from hatchetd.contracts.parse import ValueProblem
-from hatchetd.contracts.yaml_source import Loc
+from hatchetd.contracts.yaml_source import Loc, ValueProblem
 from hatchetd.templating import _ENV, _translate
 
 __all__ = ["TemplateProblem", "check_workflow_templates", "template_problems"]

@@ -149,7 +149,7 @@ def test_template_errors_are_reported_inside_the_template_and_exit_6(tmp_path: P
         """,
     )
     result = runner.invoke(app, ["workflows", "validate", str(tmp_path)])
-    assert result.exit_code == ExitCode.INVALID_INPUT == 6
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert result.stdout == (
         f"{tmp_path}/greet.yaml:2:12: on.cron: invalid cron '0 0 30 2 *': never fires (no month "
         "has that day, like 30 February)\n"

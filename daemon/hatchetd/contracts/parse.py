@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ from hatchetd.contracts.yaml_source import (
     Loc,
     NodeReader,
     TooManyNodes,
+    ValueCheck,
+    ValueProblem,
     locate,
     value_position,
     yaml_message,
@@ -37,8 +39,6 @@ from hatchetd.contracts.yaml_source import (
 
 __all__ = [
     "ParsedFile",
-    "ValueCheck",
-    "ValueProblem",
     "WorkflowError",
     "check_name_clashes",
     "discover",
@@ -72,23 +72,6 @@ class WorkflowError(BaseModel):
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-
-
-@dataclass(frozen=True)
-class ValueProblem:
-    """A problem inside one text value of a file, found by a `ValueCheck`."""
-
-    loc: Loc
-    """Key path of the text value."""
-    offset: int
-    """Index of the fault in the value (as read, quotes and escapes resolved)."""
-    message: str
-    """What is wrong, in words meant for the author of the file."""
-
-
-ValueCheck = Callable[[dict[str, Any]], Iterable[ValueProblem]]
-"""A further check of a file's data that the models cannot make, such as compiling its templates
-(`hatchetd.template_checks`, which needs Jinja, which this package does not import)."""
 
 
 @dataclass(frozen=True)
@@ -304,8 +287,8 @@ class _Parse:
             for details in exc.errors(include_url=False):
                 self.model_error(root, details, reader.tainted)
         if self.check is not None:
-            for problem in self.check(data):
-                self.value_error(text, root, problem, reader.tainted)
+            for found in self.check(data):
+                self.value_error(text, root, found, reader.tainted)
         return self.finish(spec, root, data)
 
     def value_error(

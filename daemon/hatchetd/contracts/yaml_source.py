@@ -12,6 +12,7 @@ and uses `locate` to put each error back on the file.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,8 @@ __all__ = [
     "Loc",
     "NodeReader",
     "TooManyNodes",
+    "ValueCheck",
+    "ValueProblem",
     "YamlProblem",
     "locate",
     "value_position",
@@ -60,6 +63,23 @@ class YamlProblem:
     """Key path of the value that holds the problem."""
     message: str
     """What is wrong, in words meant for the author of the file."""
+
+
+@dataclass(frozen=True)
+class ValueProblem:
+    """A problem inside one text value of a file, found by a `ValueCheck`."""
+
+    loc: Loc
+    """Key path of the text value."""
+    offset: int
+    """Index of the fault in the value (as read, quotes and escapes resolved)."""
+    message: str
+    """What is wrong, in words meant for the author of the file."""
+
+
+ValueCheck = Callable[[dict[str, Any]], Iterable[ValueProblem]]
+"""A further check of a file's data that the models cannot make, such as compiling its templates
+(`hatchetd.template_checks` does that: it needs Jinja, which `hatchetd.contracts` never imports)."""
 
 
 class NodeReader:
