@@ -160,7 +160,14 @@ def test_escapes_in_a_double_quoted_string_keep_the_column() -> None:
 
 def test_template_problems_gives_offsets_in_the_string() -> None:
     assert template_problems("a {{ .b | nop }}") == [(10, "unknown filter 'nop'")]
+    assert template_problems("{% if %}") == [
+        (6, "expected an expression, got 'end of statement block'")
+    ]
     assert template_problems("plain text") == []
+
+
+def test_names_are_not_checked_they_may_be_payload_keys() -> None:
+    assert template_problems("{{ .anything.at.all }} {{ nope | upper }} $UNSET_IS_FINE") == []
 
 
 def test_a_cron_that_never_fires_is_an_error() -> None:
