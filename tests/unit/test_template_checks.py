@@ -158,6 +158,23 @@ def test_escapes_in_a_double_quoted_string_keep_the_column() -> None:
     ]
 
 
+def test_folded_plain_and_single_quoted_strings_keep_the_column() -> None:
+    assert errors(
+        """\
+        folded: >
+          Hello there
+          {{ .x | nop1 }}
+        plain: first line
+          {{ .x | nop2 }}
+        sq: 'it''s {{ .x | nop3 }}'
+        """
+    ) == [
+        "wf.yaml:13:21: jobs.main.steps[1].with.folded: unknown filter 'nop1'",
+        "wf.yaml:15:21: jobs.main.steps[1].with.plain: unknown filter 'nop2'",
+        "wf.yaml:16:30: jobs.main.steps[1].with.sq: unknown filter 'nop3'",
+    ]
+
+
 def test_template_problems_gives_offsets_in_the_string() -> None:
     assert template_problems("a {{ .b | nop }}") == [(10, "unknown filter 'nop'")]
     assert template_problems("{% if %}") == [
