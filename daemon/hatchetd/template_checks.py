@@ -13,7 +13,7 @@ payload is only known when an event arrives.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import jinja2
@@ -23,7 +23,7 @@ from jinja2.parser import Parser
 from hatchetd.contracts.yaml_source import Loc, ValueProblem
 from hatchetd.templating import _ENV, _translate
 
-__all__ = ["TemplateProblem", "check_workflow_templates", "template_problems"]
+__all__ = ["TemplateProblem", "check_workflow_templates", "step_references", "template_problems"]
 
 # Tags whose `{% end... %}` Jinja waits for: an unclosed one is where "unexpected end" points.
 _BLOCK_TAGS = frozenset({"if", "for", "macro", "call", "filter", "with", "autoescape", "block"})
@@ -197,7 +197,7 @@ def _unknown(kind: str, name: str, known: Mapping[str, Any]) -> str:
     return message + (f" (did you mean '{close[0]}'?)" if close else "")
 
 
-def _offset_map(translated: str, source: str) -> Any:
+def _offset_map(translated: str, source: str) -> Callable[[int], int]:
     """translated offset → source offset. Translation rewrites little (`.x` → ` x`, `$X`), so
     the two texts are aligned by their common runs."""
     if translated == source:
