@@ -29,7 +29,6 @@ __all__ = [
     "TemplateSyntaxError",
     "TemplateUndefinedError",
     "build_template_data",
-    "check_template_syntax",
     "render_value",
 ]
 
@@ -117,24 +116,6 @@ def render_value(
         return _to_json(value)
     except _NotJSONError as exc:
         raise TemplateRenderError(path, repr(value), str(exc)) from None
-
-
-def check_template_syntax(value: Any, *, path: str = "with") -> list[TemplateError]:
-    """Compile every string in `value` without rendering it or reading the environment, and
-    return one `TemplateSyntaxError` per string that does not compile (empty when all do)."""
-    if isinstance(value, str):
-        try:
-            _compile_string(value, path)
-        except TemplateSyntaxError as exc:
-            return [exc]
-        return []
-    if isinstance(value, Mapping):
-        items: Iterable[tuple[str, Any]] = ((f"{path}.{k}", v) for k, v in value.items())
-    elif isinstance(value, list | tuple):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-    else:
-        return []
-    return [error for sub, item in items for error in check_template_syntax(item, path=sub)]
 
 
 # --- rendering ---------------------------------------------------------------------------------

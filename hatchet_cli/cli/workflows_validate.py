@@ -39,8 +39,9 @@ VALIDATE_HELP = "\n\n".join(
     [
         "Check workflow files without a daemon.",
         "Reads each file as the daemon would: YAML syntax, unknown or missing keys, actions, "
-        "durations, cron schedules, event keys, duplicate step ids, and workflow names used by "
-        "two files.",
+        "durations, cron schedules (including ones that never fire), event keys, duplicate step "
+        "ids, workflow names used by two files, and the templates in with: (syntax, unknown "
+        "filters and tests, steps.<id> that is not an earlier step of the same job).",
         "Prints a summary line per valid workflow and exits 0, or one "
         "file:line:col: key.path: message line per error and exits 6.",
         "\b\nExamples:\n"
@@ -73,6 +74,7 @@ def validate(
     """Check workflow files without a daemon (see VALIDATE_HELP)."""
     # Imported here, not at the top: `hatchet --help` should not pay for pydantic and PyYAML.
     from hatchetd.contracts.parse import discover, load_files
+    from hatchetd.template_checks import check_workflow_templates
 
     defaulted = not paths
     targets = list(paths) if paths else [workflows_dir()]
@@ -81,7 +83,7 @@ def validate(
     except FileNotFoundError as exc:
         hint = " (pass a path, or set HATCHET_DIR)" if defaulted else ""
         fail(f"no such file or folder: {exc.filename}{hint}", ExitCode.INVALID_INPUT)
-    parsed = load_files(files)
+    parsed = load_files(files, check=check_workflow_templates)
     errors = [error for result in parsed for error in result.errors]
 
     if output is ValidateOutput.json:

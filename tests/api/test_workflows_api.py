@@ -52,6 +52,23 @@ def test_a_file_that_stops_loading_keeps_its_last_good_version(
     assert client.get("/api/v1/workflows/post-user-sign-up").json() == workflow
 
 
+def test_a_broken_template_keeps_the_last_good_version_and_points_inside_the_template(
+    client: TestClient, settings: Settings
+) -> None:
+    before = client.get("/api/v1/workflows/post-user-sign-up").json()
+
+    edit(settings, "{{ .input.user.firstName }}", "{{ .input.user.firstName | titel }}")
+    listing = wait_for_listing(client, lambda w: bool(w["broken_files"]), "the reload")
+
+    (workflow,) = listing["workflows"]
+    assert workflow["active"] is True
+    assert workflow["version_id"] == before["version_id"]
+    assert workflow["errors"] == [
+        "post-user-sign-up.yaml:24:50: jobs.greet-user.steps[0].with.firstName: "
+        "unknown filter 'titel' (did you mean 'title'?)"
+    ]
+
+
 def test_a_file_that_never_loaded_is_listed_on_its_own(
     client: TestClient, settings: Settings
 ) -> None:

@@ -158,13 +158,22 @@ def test_a_daily_job_at_a_time_the_spring_forward_skips_fires_after_the_jump(
     assert fired_ticks(daemon) == [at(1, 0, day=31, month=3)]  # 03:00 CEST, what croniter gives
 
 
-def test_a_schedule_that_can_never_match_loads_and_never_fires(daemon: Daemon) -> None:
-    daemon.load(never=cron_workflow("never", ["0 0 30 2 *"]))
+def test_a_schedule_that_can_never_match_is_refused_and_the_good_version_keeps_firing(
+    daemon: Daemon,
+) -> None:
+    daemon.load(nightly=cron_workflow())
+    # `0 0 30 2 *` is valid cron but February has no 30th: the edit is an error, not a silence.
+    (daemon.folder / "nightly.yaml").write_text(cron_workflow(crons=["0 0 30 2 *"]))
+    outcome = daemon.registry.reload()
+    assert [error for f in outcome.files for error in f.errors] == [
+        "nightly.yaml:3:11: triggers.crons[0]: invalid cron '0 0 30 2 *': never fires "
+        "(no month has that day, like 30 February)"
+    ]
+    assert outcome.kept == ("nightly",)
 
-    tick_until(daemon, at(12, 2))
+    tick_until(daemon, at(12, 15))
 
-    assert cron_runs(daemon) == []
-    assert daemon.engine.fire_due_crons() == []
+    assert [run.cron_tick_at for run in cron_runs(daemon)] == [at(12, 15)]
 
 
 def test_checking_for_due_ticks_reads_nothing_until_one_is_due(daemon: Daemon) -> None:

@@ -115,8 +115,10 @@ def test_workflows_validate_imports_neither_store_nor_web_nor_tui() -> None:
         ["hatchet", "workflows", "validate", str(SIMPLE)],
     )
     assert code == 0
-    assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))
-    assert "hatchetd" in modules  # it did load the parser: the check above is not vacuous
+    # Jinja is the one heavy module it needs: it compiles the templates, as the daemon does.
+    heavy = set(HEAVY) - {"jinja2"}
+    assert modules.isdisjoint(heavy), sorted(modules & heavy)
+    assert {"hatchetd", "jinja2"} <= modules  # it did load the parser and compile the templates
 
 
 def test_the_daemon_never_imports_the_client() -> None:

@@ -115,6 +115,21 @@ def test_a_broken_file_keeps_its_last_good_version_and_reports_its_error(
     assert stored.active
 
 
+def test_a_broken_template_keeps_the_last_good_version(folder: Path, store: Store) -> None:
+    path = folder / "greet.yaml"
+    path.write_text(workflow())
+    reg = registry(folder, store)
+    good = reg.reload().active[0]
+    path.write_text(workflow() + "        with: {to: '{{ steps.later.email }}'}\n")
+    outcome = reg.reload()
+
+    assert [v.id for v in outcome.active] == [good.id]
+    assert outcome.kept == ("greet",)
+    assert outcome.files[0].errors == (
+        "greet.yaml:9:24: jobs.main.steps[0].with.to: steps.later: no step 'later' in job 'main'",
+    )
+
+
 def test_a_broken_new_file_activates_nothing(folder: Path, store: Store) -> None:
     (folder / "broken.yaml").write_text("name: [unclosed\n")
     outcome = registry(folder, store).reload()

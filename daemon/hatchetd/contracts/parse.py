@@ -30,7 +30,10 @@ from hatchetd.contracts.yaml_source import (
     Loc,
     NodeReader,
     TooManyNodes,
+    ValueCheck,
+    ValueProblem,
     locate,
+    value_position,
     yaml_message,
 )
 
@@ -99,17 +102,21 @@ class ParsedFile:
 # Entry points
 
 
-def parse_text(text: str, file: str = "<string>") -> ParsedFile:
-    """Read one workflow from YAML text; `file` is the name used in the errors."""
+def parse_text(text: str, file: str = "<string>", *, check: ValueCheck | None = None) -> ParsedFile:
+    """Read one workflow from YAML text; `file` is the name used in the errors. `check` reports
+    further problems in the file's data (the daemon and `workflows validate` check templates)."""
     loader = yaml.SafeLoader(text)
     try:
-        return _Parse(file, loader).run(text)
+        return _Parse(file, loader, check).run(text)
     finally:
         loader.dispose()
 
 
-def parse_file(path: Path, file: str | None = None) -> ParsedFile:
-    """Read one workflow file; `file` is the name used in the errors (default: `str(path)`)."""
+def parse_file(
+    path: Path, file: str | None = None, *, check: ValueCheck | None = None
+) -> ParsedFile:
+    """Read one workflow file; `file` is the name used in the errors (default: `str(path)`).
+    `check` is as for `parse_text`."""
     name = str(path) if file is None else file
     try:
         raw = path.read_bytes()
@@ -124,7 +131,7 @@ def parse_file(path: Path, file: str | None = None) -> ParsedFile:
         return _failed(
             name, line, column, f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded"
         )
-    return parse_text(text, name)
+    return parse_text(text, name, check=check)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -182,13 +189,18 @@ def check_name_clashes(files: Sequence[ParsedFile]) -> list[ParsedFile]:
     return result
 
 
-def load_files(paths: Sequence[Path], *, root: Path | None = None) -> list[ParsedFile]:
+def load_files(
+    paths: Sequence[Path], *, root: Path | None = None, check: ValueCheck | None = None
+) -> list[ParsedFile]:
     """Parse every file in `paths` and check their names against each other.
 
     With `root`, files are named relative to it in errors (`greet/user.yaml`); otherwise as given.
+    `check` is as for `parse_text`.
     """
     parsed = [
-        parse_file(path, path.relative_to(root).as_posix() if root is not None else None)
+        parse_file(
+            path, path.relative_to(root).as_posix() if root is not None else None, check=check
+        )
         for path in paths
     ]
     return check_name_clashes(parsed)
@@ -214,9 +226,10 @@ def format_path(loc: Loc) -> str:
 
 
 class _Parse:
-    def __init__(self, file: str, loader: yaml.SafeLoader) -> None:
+    def __init__(self, file: str, loader: yaml.SafeLoader, check: ValueCheck | None) -> None:
         self.file = file
         self.loader = loader
+        self.check = check
         self.errors: list[WorkflowError] = []
 
     def error(self, mark: yaml.Mark, loc: Loc, message: str) -> None:
@@ -273,7 +286,30 @@ class _Parse:
         except ValidationError as exc:
             for details in exc.errors(include_url=False):
                 self.model_error(root, details, reader.tainted)
+        if self.check is not None:
+            for found in self.check(data):
+                self.value_error(text, root, found, reader.tainted)
         return self.finish(spec, root, data)
+
+    def value_error(
+        self, text: str, root: yaml.Node, problem: ValueProblem, tainted: list[Loc]
+    ) -> None:
+        if any(problem.loc[: len(bad)] == bad for bad in tainted):
+            return
+        node, walked, _ = locate(root, problem.loc)
+        line, column = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if walked == problem.loc:
+            # An alias's node sits where the anchor is, which is still where the text is written.
+            line, column = value_position(text, node, problem.offset)
+        self.errors.append(
+            WorkflowError(
+                file=self.file,
+                line=line,
+                column=column,
+                path=format_path(walked),
+                message=problem.message,
+            )
+        )
 
     def finish(self, spec: WorkflowSpec | None, root: yaml.Node, data: Any) -> ParsedFile:
         name: str | None = None

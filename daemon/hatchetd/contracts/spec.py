@@ -15,9 +15,10 @@ import json
 import re
 import zoneinfo
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -155,7 +156,18 @@ def _check_cron(value: str) -> str:
             "cron",
             f"invalid cron '{value}': not a valid schedule (like */15 * * * *, see man 5 crontab)",
         )
+    try:
+        # croniter searches a few years ahead: past every leap day and every weekday of a date.
+        croniter(expression, _CRON_PROBE_START).get_next()
+    except CroniterBadDateError:
+        raise _custom(
+            "cron",
+            f"invalid cron '{value}': never fires (no month has that day, like 30 February)",
+        ) from None
     return expression
+
+
+_CRON_PROBE_START = datetime(2001, 1, 1, tzinfo=UTC)
 
 
 CronExpression = Annotated[StrictStr, AfterValidator(_check_cron)]

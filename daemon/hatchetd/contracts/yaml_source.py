@@ -12,6 +12,7 @@ and uses `locate` to put each error back on the file.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,11 @@ __all__ = [
     "Loc",
     "NodeReader",
     "TooManyNodes",
+    "ValueCheck",
+    "ValueProblem",
     "YamlProblem",
     "locate",
+    "value_position",
     "yaml_message",
 ]
 
@@ -59,6 +63,23 @@ class YamlProblem:
     """Key path of the value that holds the problem."""
     message: str
     """What is wrong, in words meant for the author of the file."""
+
+
+@dataclass(frozen=True)
+class ValueProblem:
+    """A problem inside one text value of a file, found by a `ValueCheck`."""
+
+    loc: Loc
+    """Key path of the text value."""
+    offset: int
+    """Index of the fault in the value (as read, quotes and escapes resolved)."""
+    message: str
+    """What is wrong, in words meant for the author of the file."""
+
+
+ValueCheck = Callable[[dict[str, Any]], Iterable[ValueProblem]]
+"""A further check of a file's data that the models cannot make, such as compiling its templates
+(`hatchetd.template_checks` does that: it needs Jinja, which `hatchetd.contracts` never imports)."""
 
 
 class NodeReader:
@@ -215,6 +236,48 @@ def locate(root: yaml.Node, loc: Loc) -> tuple[yaml.Node, Loc, yaml.Node | None]
             break
         walked.append(segment)
     return node, tuple(walked), key_node
+
+
+def value_position(text: str, node: yaml.Node, offset: int) -> tuple[int, int]:
+    """1-based line and column in `text` of character `offset` of the scalar at `node`.
+
+    The value is unquoted and unfolded, so its characters are matched in order against what the
+    file holds, skipping quotes, escapes, indentation and block headers; a value that cannot be
+    matched gives the node's own position.
+    """
+    start, end = node.start_mark.index, node.end_mark.index
+    held = text[start:end]
+    value = node.value if isinstance(node, yaml.ScalarNode) else ""
+    style = getattr(node, "style", None)
+    # Start past a block scalar's `|` header line, or past an opening quote.
+    index = held.find("\n") + 1 if style in ("|", ">") else 1 if style in ("'", '"') else 0
+    for position, char in enumerate(value[: offset + 1]):
+        found = _match(held, index, char, escapes=style == '"')
+        if found is None:
+            break
+        index = found if position == offset else found + 1
+    before = text[: start + index]
+    return before.count("\n") + 1, start + index - (before.rfind("\n") + 1) + 1
+
+
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _match(held: str, index: int, char: str, *, escapes: bool) -> int | None:
+    """Where `char` of a value is in the file's text at or after `index` (for an escape, its
+    last character)."""
+    while index < len(held):
+        here = held[index]
+        if escapes and here == "\\" and index + 1 < len(held):
+            if held[index + 1] in "\r\n":  # a line continuation stands for nothing
+                index += 2
+                continue
+            # Every other escape stands for exactly one character of the value.
+            return index + 1 + _HEX_ESCAPES.get(held[index + 1], 0)
+        if here == char or (char in " \n" and here in " \n\r"):
+            return index
+        index += 1
+    return None
 
 
 def yaml_message(exc: yaml.MarkedYAMLError) -> str:

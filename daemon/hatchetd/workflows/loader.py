@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hatchetd.contracts.parse import WorkflowError, discover, load_files
 from hatchetd.contracts.spec import WorkflowSpec
+from hatchetd.template_checks import check_workflow_templates
 
 __all__ = ["LoadResult", "LoadedFile", "load_directory"]
 
@@ -59,14 +60,16 @@ class LoadResult:
 def load_directory(root: Path) -> LoadResult:
     """Read every workflow file under `root` (see `hatchetd.contracts.parse.discover`).
 
-    Errors name files relative to `root`. Two files with the same `name` both get an error and no
-    spec. Raises FileNotFoundError when `root` does not exist, NotADirectoryError when it is a file.
+    Errors name files relative to `root`. Templates are compiled and their `steps.<id>` checked
+    (`hatchetd.template_checks`), as `hatchet workflows validate` does. Two files with the same
+    `name` both get an error and no spec. Raises FileNotFoundError when `root` does not exist,
+    NotADirectoryError when it is a file.
     """
     if not root.is_dir():
         if root.exists():
             raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(root))
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(root))
-    parsed = load_files(discover([root]), root=root)
+    parsed = load_files(discover([root]), root=root, check=check_workflow_templates)
     return LoadResult(
         root=root,
         files=tuple(
