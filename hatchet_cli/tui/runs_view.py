@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
-from hatchet_cli.cli.connection import short, trigger_text, when
+from hatchet_cli._cells import short, trigger_text, when
 from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.messages import ShowRun

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from hatchet_cli.cli.connection import short, trigger_text, when
+from hatchet_cli._cells import short, trigger_text, when
 from hatchet_cli.tui.waterfall_bar import duration, status_text
 
 if TYPE_CHECKING:

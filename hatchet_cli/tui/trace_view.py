@@ -20,8 +20,8 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Tree
 
-from hatchet_cli.cli.connection import short
-from hatchet_cli.cli.runs_waterfall import waterfall
+from hatchet_cli._cells import short
+from hatchet_cli._waterfall import waterfall
 from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.confirm import ConfirmScreen
 from hatchet_cli.tui.link import DaemonLink

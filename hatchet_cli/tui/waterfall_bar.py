@@ -1,7 +1,7 @@
 """Runs, job runs and step runs as coloured text: statuses, durations and waterfall bars.
 
-The cells come from the CLI's pure `waterfall` (`hatchet runs show` draws the same bars); this
-module only colours them for Textual, so a run looks the same in the terminal and in the TUI.
+The cells come from the pure `hatchet_cli._waterfall` (`hatchet runs show` draws the same
+bars); this module only colours them for Textual, so a run looks the same in the CLI and the TUI.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from hatchet_cli.cli.connection import took
-from hatchet_cli.cli.runs_waterfall import IDLE, QUEUED, Bar
+from hatchet_cli._cells import took
+from hatchet_cli._waterfall import IDLE, QUEUED, Bar
 
 __all__ = ["STATUS_COLOURS", "bar_text", "duration", "status_text"]
 
