@@ -25,6 +25,7 @@ from hatchet_cli._waterfall import waterfall
 from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.confirm import ConfirmScreen
 from hatchet_cli.tui.link import DaemonLink
+from hatchet_cli.tui.lists import TraceTree
 from hatchet_cli.tui.step_detail import StepDetail
 from hatchet_cli.tui.view import View
 from hatchet_cli.tui.waterfall_bar import bar_text, duration, status_text
@@ -80,7 +81,7 @@ class TraceView(View):
         self._tree_nodes: dict[Node, Any] = {}
 
     def compose(self) -> ComposeResult:
-        tree: Tree[Node] = Tree("no run shown: choose one in the runs view", id="trace-tree")
+        tree = TraceTree("no run shown: choose one in the runs view", id="trace-tree")
         tree.guide_depth = 4
         yield tree
         yield StepDetail(id="step-detail")
@@ -245,6 +246,10 @@ class TraceView(View):
         """What the cursor is on."""
         node = self.trace_tree.cursor_node
         return node.data if node is not None else None
+
+    def selected_id(self) -> str | None:
+        """The id of the run, job run or step run the cursor is on."""
+        return self.selected.id if self.selected is not None else None
 
     def _show_detail(self) -> None:
         trace, selected = self.trace, self.selected
