@@ -125,7 +125,8 @@ def test_tab_and_shift_tab_go_round_the_panes_of_the_view(daemon: Daemon) -> Non
             seen.append(app.focused.id if app.focused else None)
         assert seen == ["events-table", "event-payload-scroll", "event-runs", "events-table"]
         await pilot.press("shift+tab")
-        assert app.focused is not None and app.focused.id == "event-runs"
+        assert app.focused is not None
+        assert app.focused.id == "event-runs"
         assert app.current_view == "events"
         await pilot.press("right_square_bracket")
         assert app.current_view == "runs"
