@@ -1,6 +1,6 @@
 """The TUI's lists and tree with the same keys everywhere: `home`/`g` to the first row, `end`/`G`
-to the last (Textual's tables bind `home`/`end` to the first and last column instead), and
-`y` to copy the id of what the cursor is on.
+to the last (Textual's tables bind `home`/`end` to the first and last column instead); and
+tables whose columns are as wide as their cells, always.
 
 Every view builds its tables from `ListTable` and the trace its tree from `TraceTree`, so a
 key added here reaches every list, and the help screen (generated from the bindings) lists it.
@@ -29,6 +29,17 @@ class ListTable(DataTable[Any]):
 
     def __init__(self, *, id: str | None = None, zebra_stripes: bool = True) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=zebra_stripes)
+
+    def watch_virtual_size(self) -> None:
+        """The columns were measured (their widths make the table's): redraw every row.
+
+        Textual's table measures new rows' cells when it is next idle, but keys the lines it
+        has drawn on a counter that measuring leaves alone. Rows drawn in between (every column
+        as wide as its label) stayed so until a resize or a change of focus redrew them: the
+        workflows view, 4 cells a column whenever its rows came after its table took the
+        focus (`2`, down, down, enter, `3`: about one time in four)."""
+        self._clear_caches()
+        self.refresh()
 
     @property
     def selected_key(self) -> str | None:

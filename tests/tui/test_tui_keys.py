@@ -30,7 +30,9 @@ async def ready(app: HatchetApp, pilot: Pilot[None]) -> None:
 async def type_filter(app: HatchetApp, pilot: Pilot[None], text: str) -> Input:
     """`/`, then `text` typed once the box has the focus; the box."""
     await pilot.press("slash")
-    box = await until(pilot, lambda: isinstance(app.focused, Input) and app.focused, "the box")
+    await until(pilot, lambda: isinstance(app.focused, Input), "the box")
+    box = app.focused
+    assert isinstance(box, Input)
     await pilot.press(*text)
     return box
 
