@@ -1,12 +1,17 @@
 """The TUI's tables keep their columns as wide as their cells: a table drawn between rows being
 added and their cells being measured is redrawn once they are (it kept every column as wide as
-its label: the workflows view, now and then, drawn 4 cells a column)."""
+its label: the workflows view, now and then, drawn 4 cells a column). An event's runs take the
+room they need, up to half the detail pane."""
 
 from __future__ import annotations
 
 import pytest
 from textual.app import App, ComposeResult
 
+from hatchet_cli.tui.app import make_tui
+from hatchet_cli.tui.event_detail import EventDetailPane
+from hatchet_cli.tui.events_view import EventsView
+from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.lists import ListTable
 from hatchet_cli.tui.runs_view import RunsView
 from hatchet_cli.tui.workflows_view import WorkflowsView
@@ -68,3 +73,28 @@ def test_the_workflows_columns_after_a_trace_are_as_wide_as_their_cells(daemon: 
 
     for _ in range(6):
         drive(daemon.address, scenario)
+
+
+@pytest.mark.parametrize(("count", "rows"), [(1, 1), (12, 12), (40, 13)])
+async def test_an_event_s_runs_pane_is_as_tall_as_its_runs_up_to_half_the_pane(
+    count: int, rows: int
+) -> None:
+    app = make_tui(DaemonLink("http://127.0.0.1:9"), live=False)
+    async with app.run_test(size=(130, 34)) as pilot:
+        runs = [
+            {"id": f"{n:08x}-run", "workflow_name": "w", "status": "SUCCEEDED"}
+            for n in range(count)
+        ]
+        event = {
+            "id": "e1",
+            "key": "k",
+            "created_at": "2026-11-26T02:00:00Z",
+            "data": {},
+            "run_ids": [run["id"] for run in runs],
+        }
+        app.query_one(EventsView).show_events([event])
+        await pilot.pause()
+        pane = app.query_one(EventDetailPane)
+        pane.show(event, runs)
+        await pilot.pause()
+        assert pane.runs_table.region.height == rows + 1  # and its header
