@@ -13,7 +13,8 @@ TUI_HELP = "\n\n".join(
     [
         "Browse events, runs, workflows and workers live; filter, inspect and replay events.",
         "Keys: [bold]1[/bold]-[bold]4[/bold] or [bold][ ][/bold] between views, "
-        "[bold]tab[/bold] between panes, [bold]?[/bold] every key, [bold]/[/bold] filter, [bold]esc[/bold] back, [bold]q[/bold] quit. "
+        "[bold]tab[/bold] between panes, [bold]?[/bold] every key, [bold]/[/bold] filter, "
+        "[bold]esc[/bold] back, [bold]q[/bold] quit. "
         "See docs/tui.md.",
         "[bold]Examples:[/bold]",
         "  hatchet tui\n  HATCHET_ADDRESS=http://10.0.0.5:7070 HATCHET_TOKEN=… hatchet tui",
