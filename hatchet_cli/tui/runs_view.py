@@ -91,6 +91,15 @@ class RunsView(View):
 
     def on_mount(self) -> None:
         self._show_filters()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Count up how long the unfinished runs shown have taken so far."""
+        if self.now is not None:
+            return  # a fixed time (the snapshots): nothing moves
+        for run in self.runs.values():
+            if not run.status.is_final and run.id in self.table.rows:
+                self._update_row(run)
 
     @property
     def table(self) -> ListTable:

@@ -1,10 +1,11 @@
 """The trace's layout, fed fixed traces: the waterfall spans the width the tree has and no line
 is cut as it grows, a step still waiting for a worker counts its wait up, and the step panel
-follows its newest log line unless the reader scrolled up."""
+follows its newest log line unless the reader scrolled up; and the runs view counts up the time
+of a run in progress."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +13,17 @@ from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.trace_view import Node, TraceView
 from hatchetd.contracts.enums import StepRunStatus
 from hatchetd.contracts.runs import StepLog
-from tests.tui.test_tui_runs_snapshots import LOGS, NOW, NOWHERE, TRACE, TraceOnly, at
+from tests.tui.test_tui_runs_snapshots import (
+    LOGS,
+    NOW,
+    NOWHERE,
+    RUNS,
+    TRACE,
+    RunsOnly,
+    TraceOnly,
+    at,
+)
+from tests.tui.tui_support import until
 
 pytestmark = pytest.mark.anyio
 
@@ -136,3 +147,15 @@ async def test_the_step_panel_follows_new_log_lines_unless_scrolled_up() -> None
         await pilot.pause()
         assert panel.scroll_y == panel.max_scroll_y
         assert "line 99" in panel.text
+
+
+async def test_a_running_run_s_time_counts_up_in_the_runs_view() -> None:
+    app = RunsOnly(DaemonLink(NOWHERE), follow=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.runs_view
+        running = RUNS[0].model_copy(update={"started_at": datetime.now(UTC)})
+        view.show_runs([running, *RUNS[1:]], next_cursor=None)
+        await pilot.pause()
+        first = str(view.table.get_row(running.id)[5])
+        await until(pilot, lambda: str(view.table.get_row(running.id)[5]) != first, "a tick")
+        assert str(view.table.get_row(running.id)[5]).endswith("…")
