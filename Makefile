@@ -5,25 +5,38 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv install test check format lint types contracts docs demo bench clean
+.PHONY: help venv install lock test check format lint types contracts docs demo bench clean
 
 help:
 	@echo "make demo    start hatchetd on .hatchet/ with the example worker, push an event, show its run"
 	@echo "make test    create .venv if missing, install, run the whole test suite"
 	@echo "make check   format check, lint, types, import contracts, tests"
 	@echo "make bench   run the benchmarks in bench/"
+	@echo "make lock    re-pin constraints.txt to the newest versions pyproject.toml allows"
 	@echo "make docs    regenerate the command reference in docs/cli.md from the commands' --help"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the project's metadata changes; the install is editable.
-$(STAMP): $(BIN)/python pyproject.toml
+# Reinstall only when the project's metadata or its pinned versions change; the install is
+# editable, and constraints.txt pins every dependency to the versions tested and measured.
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 venv install: $(STAMP)
+
+# Re-pin: the newest versions pyproject.toml allows, installed in a scratch venv, frozen into
+# constraints.txt. Run the tests and `make bench` before committing the new pins.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable \
+		--disable-pip-version-check | grep -viE '^(pip|setuptools|wheel)=='; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf .venv-lock
 
 # Three workers on two cores, work stealing: many process tests wait (a cut database, a drain,
 # a cron tick), and a third worker uses the CPU they leave idle (10.7 min → 7.6 min here).
@@ -58,4 +71,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-lock .mypy_cache .ruff_cache .pytest_cache

@@ -33,6 +33,8 @@ class Config:
     app_chain_samples: int = 50
     reloads: int = 10
     help_runs: int = 5
+    startup_runs: int = 20
+    """Rounds of `hatchet --help`, bare `python -c pass` and `import typer`, run in turn."""
     tui_history: int = 100_000
     """Events in the store when the TUI's first paint is timed."""
     tui_opens: int = 3
@@ -66,6 +68,7 @@ QUICK = Config(
     ingest_bulk=5000,
     reloads=5,
     help_runs=3,
+    startup_runs=5,
     tui_history=20_000,
     tui_opens=2,
     phase_timeout=45.0,

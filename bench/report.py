@@ -8,6 +8,8 @@ TARGET_RUNS_PER_S = 1000.0
 TARGET_P50_MS = 5.0
 TARGET_HELP_MS = 150.0
 TARGET_PUSH_MS = 250.0
+TARGET_HELP_OVER_BARE = 6.0
+"""`hatchet --help` at most this many times a bare `python -c pass` (issue 13)."""
 
 
 def lookup(data: dict[str, Any], *path: str) -> Any:
@@ -45,6 +47,12 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
         "value": help_ms,
         "goal": f"< {TARGET_HELP_MS:g}",
         "met": help_ms is not None and help_ms < TARGET_HELP_MS,
+    }
+    ratio = lookup(report, "cli", "help_over_bare")
+    found["cli_help_over_bare"] = {
+        "value": ratio,
+        "goal": f"<= {TARGET_HELP_OVER_BARE:g}",
+        "met": ratio is not None and ratio <= TARGET_HELP_OVER_BARE,
     }
     found["cli_push_ms"] = {
         "value": push_ms,
@@ -209,6 +217,12 @@ def markdown(report: dict[str, Any]) -> str:
     help_ms = number(lookup(cli, "hatchet_help", "p50_ms"), " ms")
     bare_ms = number(lookup(cli, "python_bare", "p50_ms"), " ms")
     lines.append(f"| `hatchet --help` p50 (bare `python -c pass`) | {help_ms} ({bare_ms}) | — |")
+    ratio = number(lookup(cli, "help_over_bare"), " times")
+    typer_ms = number(lookup(cli, "import_typer", "p50_ms"), " ms")
+    lines.append(
+        f"| `hatchet --help` ÷ bare `python -c pass`, pair by pair (`import typer` alone) "
+        f"| {ratio} ({typer_ms}) | — |"
+    )
     push_ms = number(lookup(h, "cli_push", "push", "p50_ms"), " ms")
     lines.append(f"| `hatchet events push` p50, start to exit | {push_ms} | — |")
     tui_ms = number(lookup(h, "tui", "first_paint", "p50_ms"), " ms")

@@ -45,26 +45,31 @@ def log(message: str) -> None:
 
 
 def startup(runs: int) -> dict[str, Any]:
-    """Wall time of `hatchet --help`, beside a bare `python -c pass`."""
+    """Wall time of `hatchet --help` beside a bare `python -c pass` of the same interpreter,
+    run in turn (A B A B ...) so that the ratio, taken pair by pair, survives the machine's
+    speed drifting; and `import typer` alone, the floor under any Typer command line."""
     bin_dir = Path(sys.executable).parent
     commands = {
         "hatchet_help": [str(bin_dir / "hatchet"), "--help"],
         "python_bare": [sys.executable, "-c", "pass"],
+        "import_typer": [sys.executable, "-c", "import typer.main"],
     }
-    figures: dict[str, Any] = {}
-    for name, command in commands.items():
-        times = []
-        for _ in range(runs):
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs + 1):  # the first round warms the file cache, and is not counted
+        for name, command in commands.items():
             started = time.perf_counter()
             done = subprocess.run(
                 command, capture_output=True, text=True, check=False, timeout=30, cwd=ROOT
             )
             if done.returncode != 0:
-                figures[name] = {"error": f"exit {done.returncode}: {done.stderr[-500:]}"}
-                break
-            times.append(time.perf_counter() - started)
-        else:
-            figures[name] = stats.summary_ms(times)
+                return {name: {"error": f"exit {done.returncode}: {done.stderr[-500:]}"}}
+            times[name].append(time.perf_counter() - started)
+    figures: dict[str, Any] = {name: stats.summary_ms(each[1:]) for name, each in times.items()}
+    ratios = [
+        help_s / bare_s
+        for help_s, bare_s in zip(times["hatchet_help"][1:], times["python_bare"][1:], strict=True)
+    ]
+    figures["help_over_bare"] = round(stats.percentile(ratios, 50), 2)
     return figures
 
 
@@ -151,7 +156,7 @@ def measure(cfg: Config, systems: set[str], temp: Path) -> dict[str, Any]:
         result["huey"] = stats.measured(lambda: huey_bench.run(cfg, temp / "huey", log), log)
     if systems & {"hatchet", "huey"}:
         log("hatchet --help")
-        result["cli"] = startup(cfg.help_runs)
+        result["cli"] = startup(cfg.startup_runs)
         result["targets"] = report.targets(result)
     if systems & SECTIONS["pg"]:
         result["pg"] = pg_section(cfg, temp, systems)

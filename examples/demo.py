@@ -1,11 +1,12 @@
 """`make demo`: start hatchetd on `.hatchet/` with the example worker, push the sign-up event,
 show the run it triggered, and stop both.
 
-Run from the repository root: `python examples/demo.py`.
+Run from the repository root: `python examples/demo.py [--dir FOLDER]` (default `.hatchet/`).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -21,10 +22,10 @@ PAYLOAD = {"user": {"firstName": "Ada", "email": "ada@example.com"}}
 FINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 
 
-def start_daemon() -> tuple[subprocess.Popen[str], str]:
-    """hatchetd on a free port; returns it and its address once it is ready."""
+def start_daemon(folder: Path) -> tuple[subprocess.Popen[str], str]:
+    """hatchetd on `folder` and a free port; returns it and its address once it is ready."""
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "hatchetd", "--dir", str(ROOT / ".hatchet"), "--port", "0"],
+        [sys.executable, "-m", "hatchetd", "--dir", str(folder), "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "HATCHET_LOG_LEVEL": "WARNING"},
@@ -60,9 +61,12 @@ def show(trace: RunTrace) -> None:
             print(f"│       output {step.output}")
 
 
-def main() -> int:
-    print("starting hatchetd on .hatchet/ …")
-    daemon, address = start_daemon()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the sign-up workflow once, end to end.")
+    parser.add_argument("--dir", type=Path, default=ROOT / ".hatchet", help="default: .hatchet/")
+    folder: Path = parser.parse_args(argv).dir
+    print(f"starting hatchetd on {folder} …")
+    daemon, address = start_daemon(folder)
     env = {**os.environ, "HATCHET_ADDRESS": address, "HATCHET_LOG_LEVEL": "WARNING"}
     worker = subprocess.Popen(
         [sys.executable, str(ROOT / "examples/worker.py"), "--name", "demo-worker"], env=env

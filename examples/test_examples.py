@@ -8,6 +8,7 @@ This is how to test your own: point `WorkflowEnvironment` at your workflow folde
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +17,15 @@ from worker import build_worker
 
 from hatchet_cli.testing import WorkflowEnvironment
 
-WORKFLOWS = Path(__file__).resolve().parents[1] / ".hatchet"
+SIGN_UP = Path(__file__).resolve().parents[1] / ".hatchet/post-user-sign-up.yaml"
 
 
 @pytest.fixture(scope="module")
-def hatchet() -> Iterator[WorkflowEnvironment]:
-    with WorkflowEnvironment(WORKFLOWS, workers=[build_worker("example-test")]) as env:
+def hatchet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkflowEnvironment]:
+    # A copy of the one workflow under test: the rest of .hatchet/ is the user's to change.
+    workflows = tmp_path_factory.mktemp("workflows")
+    shutil.copy(SIGN_UP, workflows)
+    with WorkflowEnvironment(workflows, workers=[build_worker("example-test")]) as env:
         yield env
 
 

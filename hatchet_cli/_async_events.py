@@ -13,7 +13,7 @@ from hatchet_cli._wait import PushResult, Waiting, check_timeout
 
 if TYPE_CHECKING:
     from hatchet_cli.async_client import AsyncClient
-    from hatchetd.contracts.api import EventDetail, EventList, ReplayResult
+    from hatchetd.contracts.api import EventDetail, EventList, PushedEvent, ReplayResult
     from hatchetd.contracts.events import Event
 
 
@@ -31,7 +31,7 @@ class AsyncEvents:
         *,
         idempotency_key: str | None = None,
         wait: Literal[False] = False,
-    ) -> Event: ...
+    ) -> PushedEvent: ...
 
     @overload
     async def push(
@@ -52,7 +52,7 @@ class AsyncEvents:
         idempotency_key: str | None = None,
         wait: bool = False,
         timeout: float | None = None,
-    ) -> Event | PushResult:
+    ) -> PushedEvent | PushResult:
         """Store an event (acknowledged once durable); the workflows it triggers start. With
         `wait=True`, then wait for them: a `PushResult` (see `Client.events.push`)."""
         if not wait:

@@ -18,6 +18,7 @@ from hatchet_cli._http import (
     DaemonNotAnswering,
     DaemonUnreachable,
     HatchetError,
+    not_json,
     request_headers,
 )
 from hatchet_cli._http import _NoAnswer as NoAnswer
@@ -74,9 +75,9 @@ class AsyncTransport:
             else:
                 got_through = True
                 if response.status_code != 503 or retry_for is None:
-                    return _answer(response)
+                    return _answer(response, self.address)
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-                last: HatchetError | NotConnected | NoAnswer = _error(response)
+                last: HatchetError | NotConnected | NoAnswer = _error(response, self.address)
                 delay = retrying.next_delay(retry_after)
                 if delay is None:
                     raise last
@@ -116,7 +117,7 @@ class AsyncTransport:
             ) as source:
                 if source.response.status_code >= 400:
                     await source.response.aread()
-                    raise _error(source.response)
+                    raise _error(source.response, self.address)
                 yield "open", ""
                 async for event in source.aiter_sse():
                     yield event.event, event.data
@@ -126,12 +127,17 @@ class AsyncTransport:
             raise DaemonUnreachable(self.address, str(exc) or type(exc).__name__) from None
 
 
-def _error(response: httpx.Response) -> HatchetError:
+def _error(response: httpx.Response, address: str) -> HatchetError:
     reason = response.reason_phrase or phrase(response.status_code)
-    return HatchetError.from_response(response.status_code, response.content, reason)
+    return HatchetError.from_response(
+        response.status_code, response.content, reason, address=address
+    )
 
 
-def _answer(response: httpx.Response) -> Any:
+def _answer(response: httpx.Response, address: str) -> Any:
     if response.status_code >= 400:
-        raise _error(response)
-    return response.json()
+        raise _error(response, address)
+    try:
+        return response.json()
+    except ValueError:
+        raise not_json(response.status_code, response.content, address) from None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         DaemonStatus,
         EventDetail,
         EventList,
+        PushedEvent,
         ReplayResult,
         RunList,
         WorkerInfo,
@@ -56,7 +57,7 @@ class Call(Generic[T]):
     client's own timeout."""
     kind: str = "push"
     """What `DaemonNotAnswering` calls a request with an idempotency key: a `push` (of an
-    event) or a `start` (of a run by hand)."""
+    event), a `start` (of a run by hand) or a `rerun`."""
 
 
 DEFAULT_ADDRESS = "http://127.0.0.1:7070"
@@ -137,9 +138,9 @@ def push_document(
     return Call("POST", "/api/v1/events", _document, json=body, idempotency_key=chosen)
 
 
-def push(key: str, data: dict[str, Any] | None, idempotency_key: str | None) -> Call[Event]:
+def push(key: str, data: dict[str, Any] | None, idempotency_key: str | None) -> Call[PushedEvent]:
     raw = push_document(key, data, idempotency_key)
-    read = _model("hatchetd.contracts.events", "Event")
+    read = _model(_API, "PushedEvent")
     return Call(raw.method, raw.path, read, json=raw.json, idempotency_key=raw.idempotency_key)
 
 
@@ -240,6 +241,23 @@ def wait_run(run_id: str, hold: float) -> Call[RunTrace]:
 
 def cancel_run(run_id: str) -> Call[RunTrace]:
     return Call("POST", f"/api/v1/runs/{_id(run_id)}/cancel", _model(_RUNS, "RunTrace"))
+
+
+def rerun_document(
+    run_id: str, from_failed: bool, idempotency_key: str | None
+) -> Call[dict[str, Any]]:
+    chosen = new_idempotency_key() if idempotency_key is None else idempotency_key
+    body = {"from_failed": from_failed, "idempotency_key": chosen}
+    path = f"/api/v1/runs/{_id(run_id)}/rerun"
+    return Call("POST", path, _document, json=body, idempotency_key=chosen, kind="rerun")
+
+
+def rerun(run_id: str, from_failed: bool, idempotency_key: str | None) -> Call[WorkflowRun]:
+    raw = rerun_document(run_id, from_failed, idempotency_key)
+    read = _model(_RUNS, "WorkflowRun")
+    return Call(
+        raw.method, raw.path, read, json=raw.json, idempotency_key=raw.idempotency_key, kind="rerun"
+    )
 
 
 def run_logs(run_id: str) -> Call[list[StepLog]]:

@@ -129,7 +129,9 @@ def stream_events(
         response = connection.getresponse()
         if response.status >= 400:
             body = response.read()
-            raise HatchetError.from_response(status=response.status, body=body)
+            raise HatchetError.from_response(
+                response.status, body, response.reason, address=transport.address
+            )
         yield "open", ""  # subscribed: what is committed from now on will come
         name, data = "message", list[str]()
         while line := response.readline():

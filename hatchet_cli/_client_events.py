@@ -12,7 +12,7 @@ from hatchet_cli._wait import PushResult, Waiting, check_timeout
 
 if TYPE_CHECKING:
     from hatchet_cli.client import Client
-    from hatchetd.contracts.api import EventDetail, EventList, ReplayResult
+    from hatchetd.contracts.api import EventDetail, EventList, PushedEvent, ReplayResult
     from hatchetd.contracts.events import Event
 
 
@@ -30,7 +30,7 @@ class Events:
         *,
         idempotency_key: str | None = None,
         wait: Literal[False] = False,
-    ) -> Event: ...
+    ) -> PushedEvent: ...
 
     @overload
     def push(
@@ -52,7 +52,7 @@ class Events:
         idempotency_key: str | None = None,
         wait: bool,
         timeout: float | None = None,
-    ) -> Event | PushResult: ...
+    ) -> PushedEvent | PushResult: ...
 
     def push(
         self,
@@ -62,8 +62,12 @@ class Events:
         idempotency_key: str | None = None,
         wait: bool = False,
         timeout: float | None = None,
-    ) -> Event | PushResult:
+    ) -> PushedEvent | PushResult:
         """Store an event (acknowledged once durable); the workflows it triggers start.
+
+        Returns a `PushedEvent`: the event, `existing` (True when its idempotency key was
+        pushed before: this is that event, and nothing new started) and, when it triggered
+        nothing, `similar_keys`: the keys active workflows listen to that look like `key`.
 
         Pushing the same `idempotency_key` again returns the original event; with other data it
         is a `HatchetError` with status 409. Without one, the push gets a new random key, so that

@@ -41,15 +41,39 @@ class HatchetError(Exception):
         super().__init__(f"{message} ({code}, HTTP {status})")
 
     @classmethod
-    def from_response(cls, status: int, body: bytes, reason: str = "") -> HatchetError:
+    def from_response(
+        cls, status: int, body: bytes, reason: str = "", *, address: str = ""
+    ) -> HatchetError:
         """The error an answer with this status, body and reason phrase describes; a body that
-        is not the daemon's JSON error (a proxy's page, say) is summarised."""
+        is not the daemon's JSON error is summarised, and an HTML page (another web server at
+        the address, a proxy's page) is named as such rather than dumped."""
         try:
             error = jsonlib.loads(body)["error"]
             return cls(status, str(error["code"]), str(error["message"]))
         except (ValueError, KeyError, TypeError):
+            if _looks_like_html(body):
+                return NotHatchetd(status, address, f"an HTML page, HTTP {status} {reason}".strip())
             text = " ".join(body.decode("utf-8", "replace").split())[:200] or reason
             return cls(status, f"http_{status}", text)
+
+
+class NotHatchetd(HatchetError):
+    """What answered at the address is not hatchetd: a web page, or a success that is not JSON."""
+
+    def __init__(self, status: int, address: str, got: str) -> None:
+        where = f"{address}: " if address else ""
+        super().__init__(status, "not_hatchetd", f"{where}not a hatchetd (got {got})")
+
+
+def not_json(status: int, body: bytes, address: str) -> NotHatchetd:
+    """The error for a success whose body is not JSON: whatever answered is not hatchetd."""
+    kind = "an HTML page" if _looks_like_html(body) else "an answer that is not JSON"
+    return NotHatchetd(status, address, f"{kind}, HTTP {status}")
+
+
+def _looks_like_html(body: bytes) -> bool:
+    start = body[:512].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<?xml"))
 
 
 class DaemonUnreachable(Exception):
@@ -68,6 +92,8 @@ _SEND_AGAIN = {
     "push": "the event may have been stored: push it again with idempotency key {key} to store "
     "it once",
     "start": "the run may have been started: start it again with idempotency key {key} to start "
+    "it once",
+    "rerun": "the rerun may have been started: rerun again with idempotency key {key} to start "
     "it once",
 }
 
@@ -99,7 +125,7 @@ class DaemonNotAnswering(DaemonUnreachable):
 
     def with_key(self, idempotency_key: str, *, request: str = "push") -> DaemonNotAnswering:
         """The same error, naming the key of the request that got no answer: a `push` (of an
-        event) or a `start` (of a run by hand)."""
+        event), a `start` (of a run by hand) or a `rerun`."""
         return DaemonNotAnswering(
             self.address, self.seconds, self.reason, idempotency_key, request=request
         )
@@ -213,8 +239,13 @@ class Transport:
                 method, target, body, headers, Retrying(retry_for)
             )
         if status >= 400:
-            raise HatchetError.from_response(status, answer, reason or _phrase(status))
-        return jsonlib.loads(answer)
+            raise HatchetError.from_response(
+                status, answer, reason or _phrase(status), address=self.address
+            )
+        try:
+            return jsonlib.loads(answer)
+        except ValueError:
+            raise not_json(status, answer, self.address) from None
 
     def target(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The request target of `path` (below the address's own path) with `params` as its
@@ -262,7 +293,9 @@ class Transport:
                 got_through = True
                 if status != 503:  # anything else is the answer, 507 and other errors included
                     return status, reason, answer
-                last = HatchetError.from_response(status, answer, reason or _phrase(status))
+                last = HatchetError.from_response(
+                    status, answer, reason or _phrase(status), address=self.address
+                )
             delay = retrying.next_delay(retry_after)
             if delay is None:
                 if isinstance(last, HatchetError):

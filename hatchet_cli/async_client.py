@@ -203,6 +203,49 @@ class AsyncRuns:
         """Every line the run's steps logged, in order."""
         return await self._client.perform(_calls.run_logs(run_id))
 
+    @overload
+    async def rerun(
+        self,
+        run_id: str,
+        *,
+        from_failed: bool = False,
+        idempotency_key: str | None = None,
+        wait: Literal[False] = False,
+    ) -> WorkflowRun: ...
+
+    @overload
+    async def rerun(
+        self,
+        run_id: str,
+        *,
+        from_failed: bool = False,
+        idempotency_key: str | None = None,
+        wait: Literal[True],
+        timeout: float | None = None,
+    ) -> RunTrace: ...
+
+    async def rerun(
+        self,
+        run_id: str,
+        *,
+        from_failed: bool = False,
+        idempotency_key: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+    ) -> WorkflowRun | RunTrace:
+        """Start a new run of an ended run, whole or `from_failed`; the run as started, or with
+        `wait=True` its final trace (see `Client.runs.rerun`)."""
+        call = _calls.rerun(run_id, from_failed, idempotency_key)
+        if not wait:
+            if timeout is not None:
+                raise TypeError("rerun(timeout=...) goes with wait=True")
+            return await self._client.perform(call)
+        started = time.monotonic()
+        check_timeout(timeout)
+        run = await self._client.perform(call)
+        (trace,) = await self._client.wait_for(Waiting([run.id], timeout, started=started))
+        return trace
+
     async def wait(self, run_id: str, timeout: float | None = None) -> RunTrace:
         """The run's trace once it is final, step outputs included (see `Client.runs.wait`);
         `RunWaitTimeout` when `timeout` seconds pass first."""

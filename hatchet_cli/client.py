@@ -19,14 +19,14 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from hatchet_cli import _calls
 from hatchet_cli._calls import DEFAULT_ADDRESS
-from hatchet_cli._changes import ChangesLost, follow_logs, read_changes
+from hatchet_cli._changes import ChangesLost, read_changes
 from hatchet_cli._client_events import Events
+from hatchet_cli._client_runs import Runs
 from hatchet_cli._http import (
     DaemonNotAnswering,
     DaemonUnreachable,
@@ -41,14 +41,13 @@ from hatchet_cli._wait import PushResult, RunWaitTimeout, Waiting, check_timeout
 if TYPE_CHECKING:
     from hatchetd.contracts.api import (
         DaemonStatus,
-        RunList,
         WorkerInfo,
         WorkflowDetail,
         WorkflowInfo,
         WorkflowList,
     )
     from hatchetd.contracts.changes import Change
-    from hatchetd.contracts.runs import RunTrace, StepLog, WorkflowRun
+    from hatchetd.contracts.runs import RunTrace, WorkflowRun
     from hatchetd.contracts.workflows import WorkflowVersion
 
 __all__ = [
@@ -190,78 +189,6 @@ class Client:
                 yield change
             elif on_open is not None:
                 on_open()
-
-
-class Runs:
-    """`client.runs`: read and cancel workflow runs."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list(
-        self,
-        *,
-        workflow: str | None = None,
-        statuses: Iterable[str] = (),
-        event_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> RunList:
-        """A page of workflow runs, newest first, narrowed by workflow, status (any of),
-        triggering event and creation time; pass `next_cursor` back as `cursor`."""
-        call = _calls.list_runs(
-            workflow=workflow,
-            statuses=statuses,
-            event_id=event_id,
-            since=since,
-            until=until,
-            limit=limit,
-            cursor=cursor,
-        )
-        return self._client.perform(call)
-
-    def cancel(self, run_id: str) -> RunTrace:
-        """Cancel what is not final in a run (`USER_CANCELLED`); the trace afterwards."""
-        return self._client.perform(_calls.cancel_run(run_id))
-
-    def logs(self, run_id: str) -> builtins.list[StepLog]:
-        """Every line the run's steps logged, in order."""
-        return self._client.perform(_calls.run_logs(run_id))
-
-    def get(self, run_id: str) -> RunTrace:
-        """A workflow run with its job runs and step runs."""
-        return self._client.perform(_calls.get_run(run_id))
-
-    def wait(self, run_id: str, timeout: float | None = None) -> RunTrace:
-        """The run's trace once it is final (SUCCEEDED, FAILED or CANCELLED), step outputs
-        included; at once if it already is.
-
-        The daemon holds the request until the run ends, following its change stream (nothing is
-        polled); a wait longer than it holds one request asks again. `timeout` is in seconds
-        (None: no limit);
-        when it passes first, `RunWaitTimeout` carries the run as it is then (`.traces[0]`), and
-        the run goes on. An unknown id is a `HatchetError` with status 404.
-        """
-        (trace,) = self._client.wait_for(Waiting([run_id], timeout))
-        return trace
-
-    def wait_all(
-        self, run_ids: Iterable[str], timeout: float | None = None
-    ) -> builtins.list[RunTrace]:
-        """`wait()` for several runs within one `timeout`: their final traces, in the order
-        given. On timeout `RunWaitTimeout.traces` holds every one of them as it is then."""
-        if isinstance(run_ids, str):
-            raise TypeError("wait_all() takes a list of run ids; wait() takes one")
-        return self._client.wait_for(Waiting(builtins.list(run_ids), timeout))
-
-    def follow_logs(self, run_id: str) -> Iterator[StepLog]:
-        """Every line the run's steps logged so far, then each line as it is logged, until the
-        run is final (then the iteration ends). Blocks between lines; follows the change
-        stream, reading everything again if it cut this reader off. An unknown id is a
-        `HatchetError` with status 404."""
-        return follow_logs(self._client, run_id)
 
 
 class Workers:

@@ -8,13 +8,16 @@ store, engine, runtime and watcher; only the process is shared); `run_worker()` 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import uvicorn
@@ -24,7 +27,26 @@ from hatchetd.api import create_app
 from hatchetd.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+SIGN_UP_WORKFLOW = ROOT / ".hatchet/post-user-sign-up.yaml"
+"""The example workflow shipped in `.hatchet/`. Tests copy it (`copy_example`) and never read the
+folder itself: a user following getting-started adds workflows of their own there."""
 SIGN_UP_ACTIONS = ("sandbox:create", "postmark:email-from-template", "newsletter:add-user")
+
+
+@contextmanager
+def example_worker_module() -> Iterator[ModuleType]:
+    """examples/worker.py, imported as `example_worker` for the duration (its actions validate
+    their inputs, so a wrong payload fails its step as it would for a user)."""
+    spec = importlib.util.spec_from_file_location("example_worker", ROOT / "examples/worker.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
 
 
 def free_port() -> int:
@@ -35,20 +57,29 @@ def free_port() -> int:
     return port
 
 
+def copy_example(folder: Path) -> Path:
+    """`folder` (made if missing) holding a copy of the shipped sign-up workflow."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SIGN_UP_WORKFLOW, folder)
+    return folder
+
+
 @contextmanager
-def serve_daemon(directory: Path, *, workflows: Iterable[Path] = ()) -> Iterator[str]:
+def serve_daemon(
+    directory: Path, *, workflows: Iterable[Path] = (), token: str | None = None
+) -> Iterator[str]:
     """The daemon's app serving `directory/.hatchet` (with the sign-up workflow, plus
-    `workflows`) from `directory/.hatchetd/hatchet.db`; yields its address."""
-    folder = directory / ".hatchet"
-    folder.mkdir(exist_ok=True)
-    for source in (ROOT / ".hatchet/post-user-sign-up.yaml", *workflows):
+    `workflows`) from `directory/.hatchetd/hatchet.db`, asking for `token` if one is given;
+    yields its address."""
+    folder = copy_example(directory / ".hatchet")
+    for source in workflows:
         shutil.copy(source, folder)
     settings = Settings(
         folder=folder,
         database_url=f"sqlite:///{directory / '.hatchetd' / 'hatchet.db'}",
         host="127.0.0.1",
         port=0,
-        token=None,
+        token=token,
         heartbeat_interval=5.0,
     )
     with serve(create_app(settings)) as address:
@@ -94,6 +125,13 @@ def run_worker(
     worker = Worker(name, slots=4, address=address, shutdown_timeout=5)
     for action in actions:
         worker.register_action(action, act)
+    with serve_worker(worker):
+        yield worker
+
+
+@contextmanager
+def serve_worker(worker: Worker) -> Iterator[Worker]:
+    """Run `worker` in a thread; yields it once it has registered, stops it after."""
     thread = threading.Thread(target=lambda: asyncio.run(worker.arun()), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

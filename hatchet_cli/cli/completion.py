@@ -43,14 +43,13 @@ COMPLETION_HELP = "\n\n".join(
         "Print the shell completion script for SHELL: bash, zsh, fish or powershell.",
         "Save it where your shell looks for completions and open a new shell: Tab then "
         "completes command groups, commands, options and their values.",
-        "[bold]Examples:[/bold]\n"
+        "\b\nExamples:\n"
         "  hatchet completion bash > ~/.local/share/bash-completion/completions/hatchet\n"
         "  hatchet completion zsh > ~/.zfunc/_hatchet\n"
         "  hatchet completion fish > ~/.config/fish/completions/hatchet.fish\n"
         "  hatchet completion powershell >> $PROFILE\n"
         '  eval "$(hatchet completion bash)"     # for this shell only',
-        "For zsh, ~/.zshrc needs [bold]fpath+=~/.zfunc[/bold] before "
-        "[bold]autoload -Uz compinit && compinit[/bold].",
+        "For zsh, ~/.zshrc needs fpath+=~/.zfunc before autoload -Uz compinit && compinit.",
     ]
 )
 

@@ -64,10 +64,13 @@ def daemon_errors() -> Iterator[None]:
     except DaemonUnreachable as exc:
         fail(str(exc), ExitCode.UNREACHABLE)
     except HatchetError as exc:
-        code = _STATUS_CODES.get(exc.status)
+        # Not hatchetd at the address: as good as no daemon there (not "not found" for its 404).
+        code = ExitCode.UNREACHABLE if exc.code == "not_hatchetd" else _STATUS_CODES.get(exc.status)
         if code is None:
             code = ExitCode.INVALID_INPUT if 400 <= exc.status < 500 else ExitCode.ERROR
-        hint = " (set HATCHET_TOKEN to the daemon's token)" if code is ExitCode.AUTH else ""
+        hint = (
+            " (give the daemon's token: --token or HATCHET_TOKEN)" if code is ExitCode.AUTH else ""
+        )
         fail(f"{exc.message}{hint}", code)
 
 

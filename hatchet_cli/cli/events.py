@@ -31,7 +31,7 @@ app = typer.Typer(
     name="events",
     help="Events: push them, browse the history, replay them.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 Data = Annotated[
@@ -39,8 +39,7 @@ Data = Annotated[
     typer.Option(
         "--data",
         "-d",
-        help="The payload, a JSON object: literal JSON, [bold]@file[/bold], or [bold]-[/bold] "
-        "for stdin.",
+        help="The payload, a JSON object: literal JSON, @file, or - for stdin.",
         show_default=False,
     ),
 ]
@@ -69,19 +68,23 @@ RETRY_FOR = 30.0
 PUSH_HELP = "\n\n".join(
     [
         "Push an event; the workflows it triggers start.",
-        "Prints the stored event (with the ids of the runs it triggered) once it is durable.",
-        "The push carries an idempotency key (a random one unless [bold]--idempotency-key[/bold] "
+        "Prints the stored event, with the ids of the runs it triggered, once it is durable. "
+        "An event no active workflow listens to says so on stderr, naming the keys they do "
+        "listen to that look like it (did you mean 'order:paid'?).",
+        "The push carries an idempotency key (a random one unless --idempotency-key "
         "gives it) and is sent again with the same key when the daemon answers 503, does not "
-        f"answer, or the connection breaks, for up to [bold]--retry-for[/bold] seconds "
+        f"answer, or the connection breaks, for up to --retry-for seconds "
         f"(default {RETRY_FOR:g}): it is stored once. A daemon that refuses the connection "
         "exits 5 at once; one that took the push but did not answer within "
-        "[bold]--retry-for[/bold] exits 7, and the message names the key to push again with.",
-        "With [bold]--wait[/bold] it then waits for those runs to finish and exits 0 if all "
-        "succeeded, 1 if one failed or was cancelled or if [bold]--timeout[/bold] passed first. "
-        "The table is followed by the runs as they ended; [bold]-o json[/bold] prints the "
-        "document of [bold]events show[/bold], the event beside its runs: "
-        '{"event": {...}, "runs": \\[{...}, ...]}; [bold]-o id[/bold] the event\'s id alone.',
-        "Examples:\n"
+        "--retry-for exits 7, and the message names the key to push again with. "
+        "Pushing an --idempotency-key pushed before (with the same data) says it "
+        "returned the existing event: nothing new is stored or started.",
+        "With --wait it then waits for those runs to finish and exits 0 if all "
+        "succeeded, 1 if one failed or was cancelled or if --timeout passed first. "
+        "The table is followed by the runs as they ended; -o json prints the "
+        "document of events show, the event beside its runs: "
+        '{"event": {...}, "runs": [{...}, ...]}; -o id the event\'s id alone.',
+        "\b\nExamples:\n"
         '  hatchet events push user:create --data \'{"user": {"email": "ada@example.com"}}\'\n'
         "  hatchet events push user:create --data @ada.json --idempotency-key signup-ada\n"
         "  hatchet events push user:create --data - < ada.json\n"
@@ -93,7 +96,7 @@ PUSH_HELP = "\n\n".join(
 @app.command(help=PUSH_HELP)
 def push(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The event key, e.g. [bold]user:create[/bold].")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The event key, e.g. user:create.")],
     *,
     payload: Data = None,
     idempotency_key: Annotated[
@@ -143,27 +146,32 @@ def push(
             # Scripts' path: the daemon's document as it came, so no models load (start-up).
             emit(output, document, [document["id"]], lambda: None)
             return
-        from hatchetd.contracts.events import Event
+        from hatchetd.contracts.api import PushedEvent
 
-        event = Event.model_validate(document)
+        event = PushedEvent.model_validate(document)
+        key_given = idempotency_key is not None
+
+        def table() -> None:
+            _events_table([event], run_ids=True)
+
         if wait:
             limit = WAIT_TIMEOUT if timeout is None else timeout
-            wait_and_report(client, event, limit, output, lambda: _events_table([event]))
+            wait_and_report(client, event, limit, output, table, key_given=key_given)
             return
-    _events_table([event])
-    diagnostic(pushed(event))
+    table()
+    diagnostic(pushed(event, key_given=key_given))
 
 
 LIST_HELP = "\n\n".join(
     [
         "List events, newest first.",
-        "[bold]--where[/bold] keeps the events whose payload holds a value at a dot path, "
-        'compared as JSON: [bold]order.total=42[/bold] matches 42 and 42.0 but not "42". '
+        "--where keeps the events whose payload holds a value at a dot path, "
+        'compared as JSON: order.total=42 matches 42 and 42.0 but not "42". '
         f"{PATH_VALUE_HELP} Repeat it: every one must hold.",
-        "Without [bold]--all[/bold] it lists the newest [bold]--limit[/bold] events (50) and "
-        "says on stderr when more match; with it, every match, fetched [bold]--limit[/bold] at a "
+        "Without --all it lists the newest --limit events (50) and "
+        "says on stderr when more match; with it, every match, fetched --limit at a "
         "time (1000).",
-        "Examples:\n"
+        "\b\nExamples:\n"
         "  hatchet events list --key 'user:*' --since 1h\n"
         "  hatchet events list --where user.email=ada@example.com\n"
         "  hatchet events list --where order.total=42 --where flags.vip=true\n"
@@ -179,9 +187,7 @@ def list_events(
     *,
     key: Annotated[
         str | None,
-        typer.Option(
-            "--key", "-k", help="Exact key, or [bold]*[/bold] segments: user:*.", show_default=False
-        ),
+        typer.Option("--key", "-k", help="Exact key, or * segments: user:*.", show_default=False),
     ] = None,
     since: Since = None,
     until: Until = None,
@@ -192,7 +198,7 @@ def list_events(
             "-w",
             metavar="PATH=VALUE",
             help="Only events whose payload holds VALUE at PATH "
-            "([bold]user.email=ada@example.com[/bold]); repeat for several, all must hold.",
+            "(user.email=ada@example.com); repeat for several, all must hold.",
             show_default=False,
         ),
     ] = None,
@@ -253,8 +259,9 @@ def show(
 ) -> None:
     """Show an event: its payload and the workflow runs it triggered.
 
-    [bold]Examples:[/bold]
+    Examples:
 
+    \b
       hatchet events show 3f0c
       hatchet events show 3f0c -o json | jq .event.data
       hatchet events show 3f0c -o id
@@ -288,14 +295,14 @@ def show(
 REPLAY_HELP = "\n\n".join(
     [
         "Replay events: push them again as new events linked to the originals.",
-        "Name the events by id, or by a filter ([bold]--key[/bold], [bold]--since[/bold], "
-        "[bold]--until[/bold]) to replay every match, oldest first. [bold]--data[/bold] replaces "
-        "the payload of every replayed event; [bold]--set[/bold] then puts a value at a dot path "
+        "Name the events by id, or by a filter (--key, --since, "
+        "--until) to replay every match, oldest first. --data replaces "
+        "the payload of every replayed event; --set then puts a value at a dot path "
         f"in each event's own payload, creating missing objects. {PATH_VALUE_HELP} A path "
         "through a value that is not an object refuses the whole replay.",
-        "[bold]--dry-run[/bold] lists what would be replayed and writes nothing; with "
-        "[bold]--data[/bold] or [bold]--set[/bold] it shows the payload each replay would carry.",
-        "Examples:\n"
+        "--dry-run lists what would be replayed and writes nothing; with "
+        "--data or --set it shows the payload each replay would carry.",
+        "\b\nExamples:\n"
         "  hatchet events replay 3f2a9c41\n"
         "  hatchet events replay --key 'user:*' --since 1h --dry-run\n"
         "  hatchet events replay --key user:create --set user.email=grace@example.com --dry-run\n"
@@ -330,7 +337,7 @@ def replay(
             "--set",
             "-s",
             metavar="PATH=VALUE",
-            help="Put VALUE at PATH in each replayed payload ([bold]user.vip=true[/bold]); "
+            help="Put VALUE at PATH in each replayed payload (user.vip=true); "
             "repeat for several, applied in order.",
             show_default=False,
         ),
@@ -364,7 +371,7 @@ def replay(
         output,
         to_json(result),
         [event.id for event in result.events],
-        lambda: _events_table(result.events, payloads=preview),
+        lambda: _events_table(result.events, payloads=preview, run_ids=not dry_run),
     )
     if output is OutputFormat.table:
         count = len(result.events)
@@ -372,9 +379,10 @@ def replay(
         diagnostic(f"would replay {count} {noun}" if dry_run else f"replayed {count} {noun}")
 
 
-def _events_table(events: list[Event], *, payloads: bool = False) -> None:
+def _events_table(events: list[Event], *, payloads: bool = False, run_ids: bool = False) -> None:
     """Events one per row; with `payloads`, each one's data (compact JSON) instead of its runs
-    and original, which is what a dry run with edits is about."""
+    and original, which is what a dry run with edits is about. The RUNS column counts the runs,
+    or with `run_ids` (a push or replay: what to look at next) lists their ids."""
     if payloads:
         print_table(
             ["ID", "KEY", "CREATED", "DATA"],
@@ -391,7 +399,7 @@ def _events_table(events: list[Event], *, payloads: bool = False) -> None:
                 event.id,
                 event.key,
                 when(event.created_at),
-                str(len(event.run_ids)),
+                (", ".join(event.run_ids) or "-") if run_ids else str(len(event.run_ids)),
                 event.replayed_from_id or "-",
             ]
             for event in events

@@ -19,16 +19,19 @@ WAIT_TIMEOUT = 300.0
 
 if TYPE_CHECKING:
     from hatchet_cli.client import Client
+    from hatchetd.contracts.api import PushedEvent
     from hatchetd.contracts.events import Event
     from hatchetd.contracts.runs import WorkflowRun
 
 
 def wait_and_report(
     client: Client,
-    event: Event,
+    event: PushedEvent,
     timeout: float,
     output: OutputFormat,
     event_table: Callable[[], None],
+    *,
+    key_given: bool,
 ) -> None:
     """The output of `push --wait`: the event at once (the table, or its id), then the runs as
     they ended (the table, or with the event as one json/yaml document), then the verdict; a
@@ -36,7 +39,7 @@ def wait_and_report(
     if output in (OutputFormat.table, OutputFormat.id):
         emit(output, None, [event.id], event_table)
     if output is OutputFormat.table:
-        diagnostic(pushed(event))
+        diagnostic(pushed(event, key_given=key_given))
     if not event.run_ids:
         diagnostic("nothing to wait for: the event triggered no runs")
     runs, finished = wait_for_runs(client, event, timeout)
@@ -79,9 +82,25 @@ def run_and_report(client: Client, run: WorkflowRun, timeout: float, output: Out
         diagnostic("1 run succeeded")
 
 
-def pushed(event: Event) -> str:
-    """The tally `push` writes on stderr under its table."""
-    return f"pushed {event.key}, triggered {_runs(len(event.run_ids))}"
+def pushed(event: PushedEvent, *, key_given: bool) -> str:
+    """The tally `push` writes on stderr under its table: what it stored and started, or, when
+    the idempotency key the user gave (`key_given`) was pushed before, that it returned that
+    event; for a push that started nothing, the keys it may have meant."""
+    if event.existing and key_given:
+        # Without a key of the user's, `existing` only means the client sent its push again
+        # (a retry) after the first attempt was stored: that is this push's event.
+        return (
+            f"idempotency key {event.idempotency_key} was pushed before: returned the existing "
+            f"event {event.id} ({_runs(len(event.run_ids))}); nothing new was stored or started"
+        )
+    text = f"pushed {event.key}, triggered {_runs(len(event.run_ids))}"
+    if event.run_ids:
+        return text
+    text += f": no active workflow listens to {event.key!r}"
+    if not event.similar_keys:
+        return text
+    guesses = " or ".join(f"{s.key!r} ({', '.join(s.workflows)})" for s in event.similar_keys)
+    return f"{text}; did you mean {guesses}?"
 
 
 def wait_for_runs(client: Client, event: Event, timeout: float) -> tuple[list[WorkflowRun], bool]:

@@ -42,7 +42,7 @@ class Shape:
 
 
 COMMAND_SHAPES: dict[tuple[str, ...], Shape] = {
-    ("events", "push"): Shape(events.Event),
+    ("events", "push"): Shape(api.PushedEvent),
     ("events", "push", "--wait"): Shape(api.EventDetail),
     ("events", "list"): Shape(api.EventList),
     ("events", "show"): Shape(api.EventDetail),
@@ -52,6 +52,8 @@ COMMAND_SHAPES: dict[tuple[str, ...], Shape] = {
     ("runs", "cancel"): Shape(runs.RunTrace),
     ("runs", "logs"): Shape(runs.StepLog, many=True),
     ("runs", "logs", "--follow"): Shape(runs.StepLog, lines=True),
+    ("runs", "rerun"): Shape(runs.WorkflowRun),
+    ("runs", "rerun", "--wait"): Shape(runs.RunTrace),
     ("workflows", "list"): Shape(api.WorkflowList),
     ("workflows", "show"): Shape(api.WorkflowDetail),
     ("workflows", "run"): Shape(runs.WorkflowRun),

@@ -24,11 +24,13 @@ __all__ = [
     "data",
     "diagnostic",
     "emit",
+    "error",
     "fail",
     "print_json",
     "print_table",
     "print_yaml",
     "style",
+    "usage_message",
 ]
 
 
@@ -72,8 +74,8 @@ def output_option(ids: str = "ids") -> Any:
     return typer.Option(
         "--output",
         "-o",
-        help="[bold]table[/bold] for people; [bold]json[/bold] or [bold]yaml[/bold] (the shapes "
-        f"of docs/cli.md); [bold]id[/bold]: {ids}, one per line.",
+        help="table for people; json or yaml (the shapes "
+        f"of docs/cli.md); id: {ids}, one per line.",
     )
 
 
@@ -140,7 +142,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         table = Table(*headers, box=None, header_style="bold", pad_edge=False)
         for row in rows:
             # Cells are plain text, perhaps coloured by `style()`: never Rich markup, or a
-            # payload's `[true]` or a key like `[bold]` would vanish into formatting.
+            # payload's `[true]` or a key like `` would vanish into formatting.
             table.add_row(*(Text.from_ansi(cell) for cell in row))
         Console().print(table)
         return
@@ -170,7 +172,37 @@ def emit(
         table()
 
 
+def usage_message(message: str) -> str:
+    """Click's message for a wrong command line in the project's words, on one line:
+    `Invalid value for '--status' / '-s': Value error, 'x' is not one of ...` becomes
+    `--status: 'x' is not one of ...`."""
+    import re
+
+    message = " ".join(message.split()).replace("Value error, ", "")
+    invalid = re.match(r"Invalid value for '([^']+)'(?: / '[^']+')*: (.*)", message)
+    if invalid:
+        message = f"{invalid[1]}: {invalid[2]}"
+    # Typer checks values with pydantic: its words for the checks our options make.
+    for pydantic_words, ours in _TYPER_WORDS:
+        message = re.sub(pydantic_words, ours, message)
+    return message.rstrip(".")
+
+
+_TYPER_WORDS = [
+    (r"Input should be greater than or equal to ", "must be at least "),
+    (r"Input should be less than or equal to ", "must be at most "),
+    (r"Input should be a valid integer.*", "must be a whole number"),
+    (r"Input should be a valid number.*", "must be a number"),
+    (r"Option '([^']+)' requires an argument", r"\1 needs a value"),
+]
+
+
+def error(message: str) -> None:
+    """Print `error: message` on stderr (`fail` also exits)."""
+    diagnostic(f"{style('error', err=True, fg='red', bold=True)}: {message}")
+
+
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
     """Print `error: message` on stderr and exit with `code`."""
-    diagnostic(f"{style('error', err=True, fg='red', bold=True)}: {message}")
+    error(message)
     raise typer.Exit(int(code))

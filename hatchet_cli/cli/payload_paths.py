@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from hatchetd.contracts.payload_paths import JsonScalar
 
 PATH_VALUE_HELP = (
-    "The value is JSON if it is a number, [bold]true[/bold], [bold]false[/bold] or "
-    "[bold]null[/bold], else text; quote it to force text: [bold]zip='\"02139\"'[/bold]."
+    "The value is JSON if it is a number, true, false or "
+    "null, else text; quote it to force text: zip='\"02139\"'."
 )
 """How a value is read, for the options' help."""
 

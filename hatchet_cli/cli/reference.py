@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import typer.main
@@ -33,7 +33,7 @@ def command_paths() -> Iterator[tuple[str, ...]]:
     def walk(command: object, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         yield path
         children = getattr(command, "commands", None)
-        if isinstance(children, dict):
+        if isinstance(children, Mapping):
             for name, child in children.items():
                 if not getattr(child, "hidden", False):
                     yield from walk(child, (*path, name))

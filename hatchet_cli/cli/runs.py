@@ -27,15 +27,16 @@ from hatchet_cli.cli.runs_watch import (
     trace_changes,
     watch_trace,
 )
+from hatchetd.contracts.enums import RunStatus
 
 if TYPE_CHECKING:
     from hatchetd.contracts.runs import RunTrace, StepLog, WorkflowRun
 
 app = typer.Typer(
     name="runs",
-    help="Workflow runs: list them, trace one, cancel it, read its logs.",
+    help="Workflow runs: list them, trace one, cancel it, read its logs, rerun it.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 RunId = Annotated[
@@ -52,12 +53,12 @@ def list_runs(
         typer.Option("--workflow", "-w", help="Only runs of this workflow.", show_default=False),
     ] = None,
     status: Annotated[
-        list[str] | None,
+        list[RunStatus] | None,
         typer.Option(
             "--status",
             "-s",
-            help="Only runs in this state (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED); "
-            "repeat for several.",
+            help="Only runs in this state (any case); repeat for several.",
+            case_sensitive=False,
             show_default=False,
         ),
     ] = None,
@@ -90,15 +91,16 @@ def list_runs(
 
     The filters combine: a run is listed when it matches every one given.
 
-    [bold]Examples:[/bold]
+    Examples:
 
+    \b
       hatchet runs list --status failed --since 1h
       hatchet runs list --workflow post-user-sign-up --since 2h --until 1h
       hatchet runs list --event 9a1f -o id
     """
     start = parse_time(since, "--since")
     end = parse_time(until, "--until")
-    statuses = [value.upper() for value in status or []]
+    statuses = [value.value for value in status or []]
     with daemon_errors(), connect(ctx) as client:
         page = client.runs.list(
             workflow=workflow,
@@ -128,7 +130,7 @@ def show(
             "-w",
             help="Follow the run until it is final, then exit 0 if it SUCCEEDED, 1 if it FAILED "
             "or was CANCELLED. A terminal redraws the trace in place; other output gets it anew "
-            "each time it changes; [bold]-o json[/bold] waits and prints the final trace only.",
+            "each time it changes; -o json waits and prints the final trace only.",
         ),
     ] = False,
     output: Output = OutputFormat.table,
@@ -136,11 +138,12 @@ def show(
     """Show a run's trace: its job runs and step runs with status, attempt, worker, duration and
     a waterfall bar on the run's time axis (░ waiting for a worker, █ running).
 
-    With [bold]--watch[/bold], the exit code tells how the run ended:
+    With --watch, the exit code tells how the run ended:
     0 SUCCEEDED, 1 FAILED or CANCELLED (130 on Ctrl-C, 5 if the daemon goes away).
 
-    [bold]Examples:[/bold]
+    Examples:
 
+    \b
       hatchet runs show 3f2a
       hatchet runs show 3f2a --verbose
       hatchet runs show 3f2a --watch
@@ -168,8 +171,9 @@ def cancel(ctx: typer.Context, run_id: RunId, output: Output = OutputFormat.tabl
 
     Workers running one of its steps are told to stop.
 
-    [bold]Examples:[/bold]
+    Examples:
 
+    \b
       hatchet runs cancel 3f2a
       hatchet runs list --status running -o id | xargs -n1 hatchet runs cancel -o id
     """
@@ -190,8 +194,8 @@ def logs(
             "--follow",
             "-f",
             help="Keep printing lines as the steps log them, until the run is final (then exit "
-            "0). With [bold]-o json[/bold], one JSON object per line (JSON Lines) instead of an "
-            "array; with [bold]-o yaml[/bold], one YAML document per line.",
+            "0). With -o json, one JSON object per line (JSON Lines) instead of an "
+            "array; with -o yaml, one YAML document per line.",
         ),
     ] = False,
     output: Output = OutputFormat.table,
@@ -200,8 +204,9 @@ def logs(
 
     Each line comes with its time and the step that logged it.
 
-    [bold]Examples:[/bold]
+    Examples:
 
+    \b
       hatchet runs logs 3f2a
       hatchet runs logs 3f2a --follow
       hatchet runs logs 3f2a -f -o json | jq -r .line

@@ -65,7 +65,12 @@ def trace_lines(
     ]
     if run.error:
         lines.append(f"  error: {run.error}")
+    if run.rerun_of_id:
+        lines.append(f"  rerun of {run.rerun_of_id}")
+    if trace.rerun_ids:
+        lines.append(f"  rerun as {', '.join(trace.rerun_ids)}")
     # The bars line up in one column: every label is padded to the longest.
+    waits = {wait.step_run_id: wait.message for wait in trace.waiting}
     labels = [len(f"├─ job {job.job_run.job_name}") for job in trace.jobs]
     labels += [len(f"│  ├─ step {s.step_id}") for job in trace.jobs for s in job.step_runs]
     label_width = max(labels, default=0)
@@ -90,8 +95,10 @@ def trace_lines(
                 f"{status_text(step.status.value)}{reason}  attempt {step.attempt}  "
                 f"worker {short(step.worker_id)}  took {took(step.started_at, step.finished_at)}"
             )
+            inner = branch + ("   " if last_step else "│  ")
+            if step.id in waits:
+                lines.append(f"{inner}{style(waits[step.id], fg='yellow')}")
             if verbose:
-                inner = branch + ("   " if last_step else "│  ")
                 lines += _value_lines(inner, "input", step.input)
                 lines += _value_lines(inner, "output", step.output)
                 if step.error:

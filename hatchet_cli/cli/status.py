@@ -15,11 +15,15 @@ STATUS_HELP = "\n\n".join(
     [
         "Show the daemon's address, version, store, folder, uptime, workers, queue depth, and "
         "its place among the daemons sharing the store (leader or follower).",
-        "Exits 5, naming the command that starts it ([bold]hatchetd[/bold]), when the daemon "
-        "does not answer.",
-        "[bold]Examples:[/bold]",
-        "  hatchet status\n"
+        "Then one unserved: line per action that active workflows call and no "
+        "connected worker registered, with those workflows: their steps wait for a worker "
+        "(until their schedule_timeout) — start one that registers the action, or fix its "
+        "name.",
+        "Exits 5, naming the command that starts it (hatchetd), when the daemon does not answer.",
+        "Examples:",
+        "\b\n  hatchet status\n"
         "  hatchet status -o json | jq .queue_depth\n"
+        "  hatchet status -o json | jq -r '.unserved_actions[].action'\n"
         "  hatchet --address http://10.0.0.5:7070 status",
     ]
 )
@@ -48,6 +52,13 @@ def status(
             data(f"{style(f'{label}:'.ljust(13), bold=True)}{value}")
         for line in current.folder_drift:
             data(f"{style('drift:'.ljust(13), bold=True)}{line}")
+        for unserved in current.unserved_actions:
+            workflows = ", ".join(unserved.workflows)
+            data(
+                f"{style('unserved:'.ljust(13), bold=True)}"
+                f"{style(unserved.action, fg='yellow')} ({workflows}): no connected worker "
+                "serves it; its steps wait for one"
+            )
 
     emit(output, to_json(current), [current.address], table)
 

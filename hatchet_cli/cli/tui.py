@@ -12,12 +12,10 @@ from hatchet_cli.cli.connection import Connection
 TUI_HELP = "\n\n".join(
     [
         "Browse events, runs, workflows and workers live; filter, inspect and replay events.",
-        "Keys: [bold]1[/bold]-[bold]4[/bold] or [bold][ ][/bold] between views, "
-        "[bold]tab[/bold] between panes, [bold]?[/bold] every key, [bold]/[/bold] filter, "
-        "[bold]esc[/bold] back, [bold]q[/bold] quit. "
-        "See docs/tui.md.",
-        "[bold]Examples:[/bold]",
-        "  hatchet tui\n  HATCHET_ADDRESS=http://10.0.0.5:7070 HATCHET_TOKEN=… hatchet tui",
+        "Keys: 1-4 or [ ] between views, tab between panes, ? every key, / filter, esc back, "
+        "q quit. See docs/tui.md.",
+        "Examples:",
+        "\b\n  hatchet tui\n  HATCHET_ADDRESS=http://10.0.0.5:7070 HATCHET_TOKEN=… hatchet tui",
     ]
 )
 

@@ -12,7 +12,7 @@ app = typer.Typer(
     name="workers",
     help="Workers: the processes that run your steps.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 
@@ -23,8 +23,9 @@ def list_workers(
 ) -> None:
     """List workers, newest registration first, with the step runs each is running.
 
-    [bold]Examples:[/bold]
+    Examples:
 
+    \b
       hatchet workers list
       hatchet workers list -o json | jq '.[] | select(.worker.status == "LOST")'
     """

@@ -33,7 +33,7 @@ app = typer.Typer(
     name="workflows",
     help="Workflows: list what the daemon loaded, show or run one, check files offline.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 
@@ -52,12 +52,14 @@ def state(workflow: WorkflowInfo) -> str:
 LIST_HELP = "\n\n".join(
     [
         "List every workflow the daemon has loaded, and the files that do not load.",
-        "Each workflow with its current version, triggers, file and state: [bold]active[/bold], "
-        "[bold]inactive[/bold] (its file was deleted; its history stays) or [bold]error[/bold] "
+        "Each workflow with its current version, triggers, file and state: active, "
+        "inactive (its file was deleted; its history stays) or error "
         "(its file does not load now; the last good version stays current).",
-        "Below the table, one [bold]file:line:col: message[/bold] line per error of every file "
+        "UNSERVED names the actions of an active workflow that no connected "
+        "worker registered: its steps that call them wait for a worker.",
+        "Below the table, one file:line:col: message line per error of every file "
         "that does not load. Broken files are part of the listing: the exit code is still 0.",
-        "[bold]Examples:[/bold]\n"
+        "\b\nExamples:\n"
         "  hatchet workflows list\n"
         "  hatchet workflows list -o json | jq -r '.broken_files[].errors[]'\n"
         "  hatchet workflows list -o id | xargs -n1 hatchet workflows show",
@@ -81,12 +83,13 @@ def list_workflows(
 
 SHOW_HELP = "\n\n".join(
     [
-        "Show a workflow: its current definition, its versions, its errors and its latest runs.",
+        "Show a workflow: its current definition, its versions, its errors, the actions no "
+        "connected worker serves, and its latest runs.",
         "The definition is the normalised one the daemon runs: defaults filled in, "
-        "[bold]on:[/bold] folded into [bold]triggers:[/bold]. Versions are newest first, told "
+        "on: folded into triggers:. Versions are newest first, told "
         "apart by the checksum of the definition; the runs are the last 10. An unknown name "
         "exits 3.",
-        "[bold]Examples:[/bold]\n"
+        "\b\nExamples:\n"
         "  hatchet workflows show post-user-sign-up\n"
         "  hatchet workflows show post-user-sign-up -o json | jq .definition.jobs\n"
         "  hatchet workflows show post-user-sign-up -o id | xargs -n1 hatchet runs show",
@@ -113,15 +116,15 @@ RUN_HELP = "\n\n".join(
     [
         "Start a run of a workflow by hand, whatever its triggers.",
         "A workflow without triggers runs only this way. The run starts with "
-        "[bold]--input[/bold] (default {}), which its templates read as they read an event's "
-        "payload: as [bold]input[/bold] and by its top-level keys. Prints the run once it is "
-        "stored; follow it with [bold]hatchet runs show[/bold], or wait for it to end with "
-        "[bold]--wait[/bold] (exit 1 unless it succeeded).",
+        "--input (default {}), which its templates read as they read an event's "
+        "payload: as input and by its top-level keys. Prints the run once it is "
+        "stored; follow it with hatchet runs show, or wait for it to end with "
+        "--wait (exit 1 unless it succeeded).",
         "The start carries an idempotency key (a random one unless "
-        "[bold]--idempotency-key[/bold] gives it) and is sent again with the same key when the "
+        "--idempotency-key gives it) and is sent again with the same key when the "
         "daemon answers 503 or does not answer, so it starts one run. An unknown workflow exits "
         "3; one whose file was deleted, or an input that is not a JSON object, exits 6.",
-        "[bold]Examples:[/bold]\n"
+        "\b\nExamples:\n"
         "  hatchet workflows run nightly-report\n"
         '  hatchet workflows run nightly-report --input \'{"day": "2026-12-04"}\'\n'
         "  hatchet workflows run nightly-report --input @day.json -o id | xargs hatchet runs show\n"
@@ -141,8 +144,8 @@ def run(
         typer.Option(
             "--input",
             "-i",
-            help="The run's input, a JSON object: literal JSON, [bold]@file[/bold], or "
-            "[bold]-[/bold] for stdin (default {}).",
+            help="The run's input, a JSON object: literal JSON, @file, or "
+            "- for stdin (default {}).",
             show_default=False,
         ),
     ] = None,
@@ -210,7 +213,7 @@ def print_listing(listing: WorkflowList) -> None:
     (in red on a terminal)."""
     if listing.workflows:
         print_table(
-            ["NAME", "STATE", "VERSION", "TRIGGERS", "FILE"],
+            ["NAME", "STATE", "VERSION", "TRIGGERS", "FILE", "UNSERVED"],
             [
                 [
                     workflow.name,
@@ -218,6 +221,7 @@ def print_listing(listing: WorkflowList) -> None:
                     workflow.version or "-",
                     triggers_text(workflow.events, workflow.crons),
                     workflow.file,
+                    ", ".join(workflow.unserved_actions) or "-",
                 ]
                 for workflow in listing.workflows
             ],
@@ -257,6 +261,13 @@ def _print_detail(detail: WorkflowDetail) -> None:
         ("updated", when(workflow.updated_at)),
     ]:
         data(f"{style(f'{title}:'.ljust(10), bold=True)}{value}")
+    if workflow.unserved_actions:
+        actions = style(", ".join(workflow.unserved_actions), fg="yellow")
+        data(
+            f"{style('unserved:'.ljust(10), bold=True)}{actions}: no connected worker serves "
+            f"{'it' if len(workflow.unserved_actions) == 1 else 'them'}; the steps that call "
+            f"{'it' if len(workflow.unserved_actions) == 1 else 'them'} wait for one"
+        )
     if workflow.errors:
         data()
         data(style("errors (the version above stays current until the file loads):", bold=True))

@@ -42,8 +42,8 @@ VALIDATE_HELP = "\n\n".join(
         "durations, cron schedules, event keys, duplicate step ids, and workflow names used by "
         "two files.",
         "Prints a summary line per valid workflow and exits 0, or one "
-        "[bold]file:line:col: key.path: message[/bold] line per error and exits 6.",
-        "[bold]Examples:[/bold]\n"
+        "file:line:col: key.path: message line per error and exits 6.",
+        "\b\nExamples:\n"
         "  hatchet workflows validate\n"
         "  hatchet workflows validate .hatchet/sign-up.yaml other-flows/\n"
         "  hatchet workflows validate -o json | jq '.errors[].message'",
@@ -57,7 +57,7 @@ def validate(
         typer.Argument(
             metavar="PATH",
             help="Workflow files or folders (searched for *.yaml and *.yml). "
-            "Default: [bold]$HATCHET_DIR[/bold], else [bold].hatchet[/bold].",
+            "Default: $HATCHET_DIR, else .hatchet.",
             show_default=False,
         ),
     ] = None,
@@ -66,8 +66,7 @@ def validate(
         typer.Option(
             "--output",
             "-o",
-            help="[bold]text[/bold]: a line per workflow, or per error; "
-            "[bold]json[/bold]: one document for programs.",
+            help="text: a line per workflow, or per error; json: one document for programs.",
         ),
     ] = ValidateOutput.text,
 ) -> None:

@@ -60,10 +60,17 @@ class StepDetail(VerticalScroll):
             self.scroll_home(animate=False)
 
     def show_step(
-        self, step: StepRun, attempts: list[StepRun], logs: list[StepLog], now: datetime
+        self,
+        step: StepRun,
+        attempts: list[StepRun],
+        logs: list[StepLog],
+        now: datetime,
+        *,
+        waiting: str | None = None,
     ) -> None:
-        """A step run: its attempt's input, output, error (with traceback) and log lines, then
-        every attempt at the step; `logs` are the whole run's lines."""
+        """A step run: why it waits for a worker (`waiting`, from the trace), its attempt's
+        input, output, error (with traceback) and log lines, then every attempt at the step;
+        `logs` are the whole run's lines."""
         heading = Text.assemble(
             ("step ", "bold"),
             (step.step_id, "bold"),
@@ -73,6 +80,8 @@ class StepDetail(VerticalScroll):
             elapsed(step.created_at, step.started_at, step.finished_at, now),
         )
         parts: list[Text] = [heading]
+        if waiting:
+            parts.append(Text(waiting, style="yellow"))
         if step.cancel_reason:
             parts.append(Text(f"cancelled: {step.cancel_reason.value}", style="yellow"))
         parts += _value("input", step.input)

@@ -4,7 +4,7 @@ the run's time axis, and the selected step in full below.
 Live while the run is in progress: every change of the stream that belongs to the run rereads
 the trace whole (a trace is small; rereading is simpler than patching it), at most ten times a
 second, and a clock tick once a second stretches the bars of what is still open. `c` cancels
-the run after a confirmation.
+the run after a confirmation; `R` and `F` rerun it (`trace_rerun.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from hatchet_cli.tui.confirm import ConfirmScreen
 from hatchet_cli.tui.link import DaemonLink
 from hatchet_cli.tui.lists import TraceTree
 from hatchet_cli.tui.step_detail import StepDetail
+from hatchet_cli.tui.trace_rerun import ask_rerun
 from hatchet_cli.tui.view import View
 from hatchet_cli.tui.waterfall_bar import bar_text, duration, status_text
 
@@ -63,7 +64,11 @@ class TraceView(View):
     TITLE = "Trace"
     KEY = "5"
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("c", "cancel_run", "Cancel run")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "cancel_run", "Cancel run"),
+        Binding("R", "rerun(False)", "Rerun"),
+        Binding("F", "rerun(True)", "Rerun failed"),
+    ]
 
     DEFAULT_CSS = """
     TraceView { height: 1fr; }
@@ -188,14 +193,18 @@ class TraceView(View):
         statuses = [j.job_run.status.value for j in trace.jobs]
         statuses += [s.status.value for j in trace.jobs for s in j.step_runs]
         status_width = max(map(len, statuses), default=0)
-        tails: dict[str, str] = {}
+        waits = {wait.step_run_id: f"  {wait.message}" for wait in trace.waiting}
+        tails: dict[str, Text] = {}
         for job in trace.jobs:
             job_run = job.job_run
-            tails[job_run.id] = duration(job_run.started_at, job_run.finished_at, moment)
+            tails[job_run.id] = Text(duration(job_run.started_at, job_run.finished_at, moment))
             for step in job.step_runs:
                 span = duration(step.started_at, step.finished_at, moment, created=step.created_at)
-                tails[step.id] = f"#{step.attempt}  {short(step.worker_id)}  {span}"
-        tail_width = max(map(len, tails.values()), default=0)
+                tails[step.id] = Text.assemble(
+                    f"#{step.attempt}  {short(step.worker_id)}  {span}",
+                    (waits.get(step.id, ""), "yellow"),
+                )
+        tail_width = max((tail.cell_len for tail in tails.values()), default=0)
         # The line: name, 2, bar, 2, status, 2, tail; the rest of the width is the bar's.
         width = self.trace_tree.scrollable_content_region.width or DEFAULT_WIDTH
         bar_width = max(MIN_BAR_WIDTH, width - column - status_width - tail_width - 7)
@@ -223,6 +232,7 @@ class TraceView(View):
             "  ",
             status_text(run.status.value),
             f"  took {duration(run.started_at, run.finished_at, moment)}",
+            _rerun_links(trace),
             ("   ░ queued  █ running", "dim"),
         )
         labels: list[tuple[Node, Text]] = [
@@ -296,9 +306,18 @@ class TraceView(View):
             for step in job.step_runs:
                 if selected == Node("step", step.id):
                     attempts = [s for s in job.step_runs if s.step_id == step.step_id]
-                    self.detail.show_step(step, attempts, self.logs, moment)
+                    waiting = next(
+                        (w.message for w in trace.waiting if w.step_run_id == step.id), None
+                    )
+                    self.detail.show_step(step, attempts, self.logs, moment, waiting=waiting)
                     return
         self.detail.show_run(trace.run, moment)
+
+    # Rerunning.
+
+    def action_rerun(self, from_failed: bool) -> None:
+        """Ask, then rerun the run, whole or from its failed steps."""
+        ask_rerun(self, self.trace, from_failed=from_failed)
 
     # Cancelling.
 
@@ -343,3 +362,13 @@ def _padded(text: Text, width: int) -> Text:
     if text.cell_len < width:
         text.append(" " * (width - text.cell_len))
     return text
+
+
+def _rerun_links(trace: RunTrace) -> str:
+    """`  rerun of 3f2a9c1e`, `  rerun as 5d0c1a2b, …`: the runs this one is linked to."""
+    parts = []
+    if trace.run.rerun_of_id:
+        parts.append(f"rerun of {short(trace.run.rerun_of_id)}")
+    if trace.rerun_ids:
+        parts.append("rerun as " + ", ".join(short(i) for i in trace.rerun_ids))
+    return "".join(f"  {part}" for part in parts)

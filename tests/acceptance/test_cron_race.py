@@ -31,6 +31,8 @@ EVERY_MINUTE = textwrap.dedent(
 
 
 @pytest.mark.long(30)
+# Up to a minute to the first tick, plus two daemons to start: more than the default's 120 s.
+@pytest.mark.timeout(240)
 def test_racing_tickers_make_one_run_per_tick(
     tmp_path: Path, postgres_url: str, workers: Workers
 ) -> None:

@@ -50,18 +50,30 @@ class Pane:
         """Type keys (tmux names: `Enter`, `C-c`, or plain text)."""
         self.tmux("send-keys", "-t", "pane", *keys)
 
-    def press_until(self, key: str, text: str, *, timeout: float = 15.0) -> str:
+    def press_until(self, key: str, text: str, *, timeout: float = 30.0) -> str:
         """Press `key` until `text` shows (the screen then). Under load a key sent to a TUI
         busy drawing its first screens was seen lost about once in ten runs; pressing again
-        is what a person would do. Only for keys whose second press changes nothing more."""
+        is what a person would do. Only for keys whose second press changes nothing more.
+
+        The wait is on the text, to `timeout`. The key is pressed again while the text has
+        not shown, after 1 s, then 2 s, 4 s, ... (a second press of such a key costs nothing
+        when the first was taken): a screen still drawing under load has the time it needs,
+        where a fixed 3 s between presses and 15 s in all were seen to run out."""
         deadline = time.monotonic() + timeout
+        patience, presses = 1.0, 0
         while True:
             self.keys(key)
+            presses += 1
+            left = deadline - time.monotonic()
             try:
-                return self.wait_for_text(text, timeout=min(3.0, timeout))
+                return self.wait_for_text(text, timeout=max(0.0, min(patience, left)))
             except pytest.fail.Exception:  # wait_for's timeout
-                if time.monotonic() > deadline:
-                    raise
+                if time.monotonic() >= deadline:
+                    pytest.fail(
+                        f"timed out after {timeout}s waiting for {text!r} on the pane "
+                        f"({key!r} pressed {presses} times):\n{self.screen()}"
+                    )
+            patience *= 2
 
     def wait_for_text(self, text: str, *, timeout: float = 15.0) -> str:
         """The screen once `text` is on it."""

@@ -253,3 +253,22 @@ def test_a_time_without_an_offset_is_a_422_naming_the_parameter(
     for edge in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"):
         assert client.get("/api/v1/events", params={"since": edge}).status_code == 200
     assert client.get("/api/v1/events", params={"since": "0001-01-01T00:00:00Z"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"key": "order paid"}, "key: must not contain spaces (nor other whitespace)"),
+        ({"key": "order:paid\t"}, "key: must not contain spaces (nor other whitespace)"),
+        ({"key": ""}, "key: must not be empty"),
+        ({"key": "k" * 256}, "key: must be at most 255 characters"),
+        ({"data": {}}, "key: is required"),
+        ({"key": "k:v", "colour": "red"}, "colour: is not a field of this request"),
+    ],
+)
+def test_a_refused_push_says_why_in_words_not_pydantics(
+    client: TestClient, body: dict[str, Any], message: str
+) -> None:
+    response = client.post("/api/v1/events", json=body)
+    assert error_of(response) == (422, "invalid_request", message)
+    assert stored(client) == []

@@ -86,6 +86,7 @@ def test_every_reference_resolves(
         "PushEvents",
         "ReplayEvents",
         "StartRun",
+        "RerunRun",
         "PathValue",
         "Change",
         "ErrorBody",

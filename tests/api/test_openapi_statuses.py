@@ -23,7 +23,13 @@ from hatchetd.api.openapi import ERROR_CODES
 from hatchetd.api.services import Services
 from hatchetd.contracts.api import MAX_PAYLOAD_BYTES
 from hatchetd.contracts.api_errors import ErrorBody
-from hatchetd.engine import EngineError, RunIdempotencyConflict, WorkflowInactive
+from hatchetd.engine import (
+    EngineError,
+    NothingFailed,
+    RunIdempotencyConflict,
+    RunNotFinal,
+    WorkflowInactive,
+)
 from hatchetd.settings import Settings
 from hatchetd.store.errors import StoreFull, StoreLocked, StoreTrouble
 
@@ -121,6 +127,9 @@ WAIT = "GET /api/v1/runs/{run_id}/wait"
 CHANGES = "GET /api/v1/changes"
 START = "POST /api/v1/workflows/{name}/runs"
 START_URL = "/api/v1/workflows/nope/runs"
+RERUN = "POST /api/v1/runs/{run_id}/rerun"
+FULL_ID = "ffffffff-ffff-4fff-8fff-ffffffffffff"
+RERUN_URL = f"/api/v1/runs/{FULL_ID}/rerun"
 ONE_PUSH = {"json": {"key": "k", "data": {}}}
 NOT_JSON = {"content": b"{", "headers": {"content-type": "application/json"}}
 
@@ -241,6 +250,29 @@ CASES = [
     Case(START, START_URL, 413, "payload_too_large", {"json": {"input": TOO_BIG}}),
     Case(START, START_URL, 422, "invalid_request", {"json": {"input": []}}),
     *store_cases(START, START_URL, json={}),
+    Case(RERUN, RERUN_URL, 400, "invalid_json", NOT_JSON),
+    Case(RERUN, RERUN_URL, 404, "not_found", {"json": {}}),
+    Case(RERUN, "/api/v1/runs/abcd/rerun", 409, "ambiguous_id", {"json": {}}, ambiguous),
+    Case(
+        RERUN,
+        RERUN_URL,
+        409,
+        "run_not_final",
+        {"json": {}},
+        refused(RunNotFinal(FULL_ID, "RUNNING")),
+    ),
+    Case(
+        RERUN,
+        RERUN_URL,
+        409,
+        "nothing_failed",
+        {"json": {"from_failed": True}},
+        refused(NothingFailed(FULL_ID)),
+    ),
+    Case(RERUN, RERUN_URL, 413, "payload_too_large", {"json": {"idempotency_key": "k" * 5000}}),
+    Case(RERUN, RERUN_URL, 422, "invalid_request", {"json": {"from_failed": "maybe"}}),
+    Case(RERUN, "/api/v1/runs/12/rerun", 422, "id_too_short", {"json": {}}),
+    *store_cases(RERUN, RERUN_URL, json={}),
     *store_cases("GET /api/v1/workers", "/api/v1/workers"),
     Case(CHANGES, f"/api/v1/changes?run_id={UNKNOWN_ID}", 404, "not_found"),
     Case(CHANGES, "/api/v1/changes?run_id=abcd", 409, "ambiguous_id", prepare=ambiguous),

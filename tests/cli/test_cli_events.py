@@ -15,9 +15,12 @@ SIGNUP = '{"user": {"firstName": "Ada", "email": "ada@example.com"}}'
 
 
 def push(hatchet: Hatchet, *args: str) -> dict[str, object]:
+    """The event a push stored, as `events list` and `events show` give it: the push's document
+    without what only a push answers (`existing`, `similar_keys`)."""
     result = hatchet("events", "push", "user:create", "--data", SIGNUP, "-o", "json", *args)
     assert result.exit_code == 0, result.stderr
     document: dict[str, object] = json.loads(result.stdout)
+    assert (document.pop("existing"), document.pop("similar_keys")) == (False, [])
     return document
 
 
@@ -36,6 +39,8 @@ def test_push_prints_the_stored_event_as_json(hatchet: Hatchet) -> None:
                 "idempotency_key": "00000000-0000-0000-0000-000000000002",
                 "run_ids": ["00000000-0000-0000-0000-000000000003"],
                 "replay_ids": [],
+                "existing": False,
+                "similar_keys": [],
             },
             indent=2,
         )
@@ -49,7 +54,7 @@ def test_push_as_a_table_reports_the_runs_on_stderr(hatchet: Hatchet) -> None:
     assert result.exit_code == 0
     assert [line.split() for line in normalise(result.stdout).splitlines()] == [
         ["ID", "KEY", "CREATED", "RUNS", "REPLAY", "OF"],
-        ["<id1>", "user:create", "<time>", "1", "-"],
+        ["<id1>", "user:create", "<time>", "<id2>", "-"],  # the run's id, to show it next
     ]
     assert result.stderr == "pushed user:create, triggered 1 run\n"
 
@@ -70,10 +75,20 @@ def test_push_with_id_output_prints_the_id_alone(hatchet: Hatchet) -> None:
     assert normalise(result.stdout) == "<id1>\n"
 
 
-def test_the_same_idempotency_key_returns_the_first_event(hatchet: Hatchet) -> None:
+def test_the_same_idempotency_key_returns_the_first_event_and_says_so(hatchet: Hatchet) -> None:
     first = push(hatchet, "--idempotency-key", "signup-ada")
-    again = push(hatchet, "--idempotency-key", "signup-ada")
-    assert again["id"] == first["id"]
+    args = ("events", "push", "user:create", "--data", SIGNUP, "--idempotency-key", "signup-ada")
+    again = hatchet(*args, "-o", "json")
+    table = hatchet(*args)
+
+    assert json.loads(again.stdout)["id"] == first["id"]
+    assert json.loads(again.stdout)["existing"] is True
+    assert table.exit_code == 0
+    assert table.stdout.splitlines()[1].split()[0] == first["id"]
+    assert table.stderr == (
+        f"idempotency key signup-ada was pushed before: returned the existing event "
+        f"{first['id']} (1 run); nothing new was stored or started\n"
+    )
 
 
 def test_an_idempotency_conflict_is_invalid_input(hatchet: Hatchet) -> None:

@@ -40,7 +40,7 @@ def test_wait_prints_the_event_then_its_runs_once_they_succeeded(
     lines = [line.split() for line in normalise(result.stdout).splitlines()]
     assert lines[:3] == [
         ["ID", "KEY", "CREATED", "RUNS", "REPLAY", "OF"],
-        ["<id1>", "user:create", "<time>", "1", "-"],
+        ["<id1>", "user:create", "<time>", "<id2>", "-"],
         [],
     ]
     assert lines[3] == ["ID", "WORKFLOW", "STATUS", "TRIGGER", "CREATED", "TOOK"]
@@ -123,7 +123,8 @@ def test_wait_for_an_event_that_triggered_nothing_exits_0(hatchet: Hatchet) -> N
 
     assert table.exit_code == 0
     assert table.stderr == (
-        "pushed order:paid, triggered 0 runs\nnothing to wait for: the event triggered no runs\n"
+        "pushed order:paid, triggered 0 runs: no active workflow listens to 'order:paid'\n"
+        "nothing to wait for: the event triggered no runs\n"
     )
     assert as_json.exit_code == 0
     assert json.loads(as_json.stdout)["runs"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,6 @@ from hatchet_cli.cli import reference
 from hatchet_cli.cli.json_shapes import COMMAND_SHAPES, Shape, command_of
 from hatchet_cli.sdk import Worker
 from tests.cli.conftest import Hatchet
-from tests.live import ROOT
 
 
 def test_the_command_reference_in_docs_is_current() -> None:
@@ -80,9 +80,10 @@ def check(shape: Shape, stdout: str) -> None:
 
 
 @pytest.fixture
-def history(hatchet: Hatchet, sign_up_worker: Worker) -> dict[str, str]:
+def history(hatchet: Hatchet, sign_up_worker: Worker, tmp_path: Path) -> dict[str, str]:
     """A pushed event whose run a worker finished (so every list has an item and the run has
-    logs), and a replay of it: ids to put on the command lines."""
+    logs), and a replay of it: ids to put on the command lines, and the daemon's folder (a copy
+    of the shipped example, not the user's `.hatchet/`)."""
     data = '{"user": {"email": "ada@example.com", "firstName": "Ada"}}'
     pushed = json.loads(hatchet("events", "push", "user:create", "-d", data, "-o", "json").stdout)
     run_id = pushed["run_ids"][0]
@@ -96,7 +97,12 @@ def history(hatchet: Hatchet, sign_up_worker: Worker) -> dict[str, str]:
     trace = json.loads(hatchet("runs", "show", run_id, "-o", "json").stdout)
     assert trace["run"]["status"] == "SUCCEEDED", trace
     hatchet("events", "replay", pushed["id"])
-    return {"EVENT": pushed["id"], "RUN": pushed["run_ids"][0], "WORKFLOW": "post-user-sign-up"}
+    return {
+        "EVENT": pushed["id"],
+        "RUN": pushed["run_ids"][0],
+        "WORKFLOW": "post-user-sign-up",
+        "FOLDER": str(tmp_path / ".hatchet"),
+    }
 
 
 ARGUMENTS: dict[tuple[str, ...], list[str]] = {
@@ -112,6 +118,8 @@ ARGUMENTS: dict[tuple[str, ...], list[str]] = {
     ("runs", "cancel"): ["RUN"],
     ("runs", "logs"): ["RUN"],
     ("runs", "logs", "--follow"): ["RUN"],
+    ("runs", "rerun"): ["RUN"],
+    ("runs", "rerun", "--wait"): ["RUN"],
     ("workflows", "show"): ["WORKFLOW"],
     ("workflows", "run"): ["WORKFLOW", "--input", '{"user": {"email": "a@b.c"}}'],
     ("workflows", "run", "--wait"): [
@@ -119,7 +127,7 @@ ARGUMENTS: dict[tuple[str, ...], list[str]] = {
         "--input",
         '{"user": {"email": "a@b.c", "firstName": "A"}}',
     ],
-    ("workflows", "validate"): [str(ROOT / ".hatchet")],
+    ("workflows", "validate"): ["FOLDER"],
 }
 """What each command needs besides `-o json` (placeholders filled from `history`)."""
 

@@ -6,6 +6,8 @@ import json
 import threading
 import time
 
+from acceptance_support import wait_for
+
 from hatchet_cli.cli.runs_watch import trace_changes
 from hatchet_cli.client import Client
 from tests.cli.conftest import Hatchet
@@ -20,7 +22,9 @@ def test_the_stream_wakes_the_watch_long_before_its_fallback_timer(hatchet: Hatc
     started = time.monotonic()
 
     def start_a_worker_soon() -> None:
-        time.sleep(0.5)  # the watch has read the run once and waits on the stream by then
+        # Once the watch has read the run (still waiting for a worker), the worker's changes
+        # can only reach it through the stream.
+        wait_for(lambda: statuses, what="the watch's first read of the run")
         with run_worker(hatchet.address):
             deadline = time.monotonic() + 10
             while not statuses or statuses[-1] not in ("SUCCEEDED", "FAILED"):

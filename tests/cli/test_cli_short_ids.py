@@ -30,6 +30,10 @@ def test_a_prefix_too_short_or_naming_nothing_is_one_line_and_its_exit_code(
     short = hatchet("runs", "show", "ab")
     assert short.exit_code == 6
     assert short.stderr == ("error: 'ab' is too short to name a run: give at least 4 characters\n")
+    short_event = hatchet("events", "show", "ab")
+    assert short_event.stderr == (
+        "error: 'ab' is too short to name an event: give at least 4 characters\n"
+    )
     missing = hatchet("events", "show", "ffffffff")
     assert missing.exit_code == 3
     assert missing.stderr == "error: no event with an id starting 'ffffffff'\n"

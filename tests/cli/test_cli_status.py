@@ -25,6 +25,7 @@ def test_status_json_is_the_api_shape(hatchet: Hatchet) -> None:
         "replicas",
         "started_at",
         "store",
+        "unserved_actions",
         "version",
         "workers",
     ]
@@ -45,6 +46,10 @@ def test_status_as_text(hatchet: Hatchet) -> None:
         "workers",
         "queue depth",
         "replica",
+        # no worker is connected: the sign-up workflow's three actions
+        "unserved",
+        "unserved",
+        "unserved",
     ]
     assert "(leader, alone on its store)" in result.stdout
 

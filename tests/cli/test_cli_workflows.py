@@ -73,6 +73,9 @@ def succeeded_run(hatchet: Hatchet) -> tuple[str, str]:
     return event_id, run_id
 
 
+UNSERVED = "newsletter:add-user, postmark:email-from-template, sandbox:create"
+"""The sign-up workflow's actions, which no worker serves while none is connected."""
+
 # -- list --------------------------------------------------------------------------------------
 
 
@@ -80,8 +83,9 @@ def test_list_as_a_table(hatchet: Hatchet) -> None:
     result = hatchet("workflows", "list")
     assert result.exit_code == 0
     assert result.stdout == (
-        "NAME               STATE   VERSION  TRIGGERS           FILE\n"
-        "post-user-sign-up  active  v0.2.0   event user:create  post-user-sign-up.yaml\n"
+        "NAME               STATE   VERSION  TRIGGERS           FILE                    UNSERVED\n"
+        "post-user-sign-up  active  v0.2.0   event user:create  post-user-sign-up.yaml  "
+        f"{UNSERVED}\n"  # no worker is connected
     )
     assert result.stderr == ""
 
@@ -103,6 +107,7 @@ def test_list_json_is_the_api_document(hatchet: Hatchet) -> None:
                         "crons": [],
                         "errors": [],
                         "updated_at": "2026-01-01T00:00:00Z",
+                        "unserved_actions": UNSERVED.split(", "),
                     }
                 ],
                 "broken_files": [],
@@ -133,8 +138,9 @@ def test_broken_files_are_listed_with_their_errors_and_exit_0(
 
     assert result.exit_code == 0
     assert result.stdout == (
-        "NAME               STATE  VERSION  TRIGGERS           FILE\n"
-        "post-user-sign-up  error  v0.2.0   event user:create  post-user-sign-up.yaml\n"
+        "NAME               STATE  VERSION  TRIGGERS           FILE                    UNSERVED\n"
+        "post-user-sign-up  error  v0.2.0   event user:create  post-user-sign-up.yaml  "
+        f"{UNSERVED}\n"
         "\n"
         f"{BAD_YAML}\n"
         f"{BROKEN_ACTION}\n"
@@ -156,8 +162,9 @@ def test_a_deleted_file_shows_its_workflow_inactive(hatchet: Hatchet, tmp_path: 
 
     assert result.exit_code == 0
     assert result.stdout == (
-        "NAME               STATE     VERSION  TRIGGERS           FILE\n"
-        "post-user-sign-up  inactive  v0.2.0   event user:create  post-user-sign-up.yaml\n"
+        "NAME               STATE     VERSION  TRIGGERS           FILE                    "
+        "UNSERVED\n"
+        "post-user-sign-up  inactive  v0.2.0   event user:create  post-user-sign-up.yaml  -\n"
     )
     assert result.stderr == ""
     shown = hatchet("workflows", "show", SIGN_UP)

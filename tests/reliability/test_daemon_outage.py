@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from acceptance_support import free_port, start_daemon, stop
+from acceptance_support import free_port, start_daemon, stop, wait_for
 from reliability_support import sleep_chain, start_worker, write_workflow
 
 
@@ -31,7 +31,13 @@ def test_a_result_finished_during_an_outage_longer_than_the_timeout_is_kept(
         assert response.status_code == 201, response.text
         run_id = response.json()["run_ids"][0]
         worker.read_until("started")
-        time.sleep(0.7)  # the outage begins mid-step, as in the report
+
+        def running() -> bool:
+            steps = daemon.get(f"/api/v1/runs/{run_id}")["jobs"][0]["step_runs"]
+            return [s["status"] for s in steps] == ["RUNNING"]
+
+        # The outage begins mid-step, as in the report: once the daemon has stored its start.
+        wait_for(running, what="the daemon to record the step as running")
         daemon.process.send_signal(signal.SIGKILL)
         stop(daemon.process)  # reaps it and closes its pipe
         worker.read_until("finished")  # the worker finished while the daemon was down

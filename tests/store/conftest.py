@@ -63,7 +63,7 @@ class Databases:
         if self.backend == "sqlite":
             return f"sqlite:///{self._tmp_path / uuid.uuid4().hex[:8] / 'hatchet.db'}"
         schema = f"hatchet_test_{uuid.uuid4().hex[:16]}"
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         self._schemas.append(schema)
         url = make_url(os.environ[PG_URL_VARIABLE])
@@ -74,12 +74,13 @@ class Databases:
         """Drop every schema made for this test (its stores must be closed by now)."""
         if not self._schemas:
             return
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
             for schema in self._schemas:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def _admin_conninfo() -> str:
+def admin_conninfo() -> str:
+    """psycopg's connection string for the PostgreSQL of HATCHET_TEST_DATABASE_URL."""
     url = make_url(os.environ[PG_URL_VARIABLE]).set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
 

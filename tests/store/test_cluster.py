@@ -8,13 +8,16 @@ import threading
 import time
 from collections.abc import Callable
 
+import psycopg
 import pytest
+from acceptance_support import wait_for
+from sqlalchemy.engine import make_url
 
 from hatchetd.contracts.enums import RunStatus, StepRunStatus
 from hatchetd.contracts.runs import NewRun, RunChange, StepRunChange
 from hatchetd.contracts.workers import Worker
 from hatchetd.store import RunBusy, Store
-from tests.store.conftest import at
+from tests.store.conftest import admin_conninfo, at
 
 S = StepRunStatus
 
@@ -86,12 +89,26 @@ def test_a_second_daemon_waits_for_the_lock_or_is_told_it_is_busy(
         target=lambda: waited.append(_locked_in_batch(theirs, run.run.id)), daemon=True
     )
     waiter.start()
-    time.sleep(0.3)
+    wait_for(lambda: _blocked_on_a_lock(database_url), what="PostgreSQL to show the waiter blocked")
     assert waited == []  # still waiting for the holder's commit
     release.set()
     holder.join(10)
     waiter.join(10)
     assert waited == [2]  # after the holder's bump
+
+
+def _blocked_on_a_lock(database_url: str) -> bool:
+    """Whether a session holding a lock on a table of this test's schema waits for another's."""
+    schema = make_url(database_url).query["options"]
+    assert isinstance(schema, str)
+    with psycopg.connect(admin_conninfo()) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND cardinality(pg_blocking_pids(l.pid)) > 0",
+            (schema.removeprefix("-csearch_path="),),
+        ).fetchone()
+    return row is not None and row[0] > 0
 
 
 def _locked_in_batch(store: Store, run_id: str) -> int | None:

@@ -117,7 +117,8 @@ def test_runs_stored_before_migration_5_read_back_without_input(
         with engine.begin() as conn:
             conn.execute(
                 insert(workflow_runs).values(
-                    old.run.model_dump(exclude={"input", "idempotency_key"}) | {"version": 0}
+                    old.run.model_dump(exclude={"input", "idempotency_key", "rerun_of_id"})
+                    | {"version": 0}
                 )
             )
     finally:

@@ -33,6 +33,8 @@ class RunsApp(App[None]):
         self.connected = False
         self.shown: list[str] = []
         """The run ids of the `ShowRun` messages the runs view posted."""
+        self.applied: list[str | None] = []
+        """The run ids of the changes from the stream, once both views have applied them."""
         self.runs_view = RunsView(link, id="runs")
         self.trace_view = TraceView(link, id="trace")
         self._stop = threading.Event()
@@ -65,6 +67,7 @@ class RunsApp(App[None]):
     def on_daemon_changed(self, message: DaemonChanged) -> None:
         self.runs_view.apply_change(message.change)
         self.trace_view.apply_change(message.change)
+        self.applied.append(message.change.run_id)
 
     def on_connection_state(self, message: ConnectionState) -> None:
         self.connected = message.connected

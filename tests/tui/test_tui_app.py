@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from textual.command import CommandList, CommandPalette
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -34,9 +35,8 @@ def test_a_daemon_that_is_away_shows_disconnected_retrying(closed_address: str) 
             lambda: any(isinstance(m, ConnectionState) for m in posted),
             what="the first connection attempt",
         )
-        await pilot.pause(0.05)
+        await until(pilot, lambda: "disconnected — retrying" in status_line(app), "the status")
         assert not app.connected
-        assert "disconnected — retrying" in status_line(app)
 
     drive(closed_address, scenario)
 
@@ -75,13 +75,24 @@ def test_question_mark_shows_the_keys_of_the_view(daemon: Daemon) -> None:
     drive(daemon.address, scenario)
 
 
+def highlighted_command(app: HatchetApp) -> str | None:
+    """The command the open palette would run on Enter (None while it has found none)."""
+    if not isinstance(app.screen, CommandPalette):
+        return None
+    options = app.screen.query_one(CommandList)
+    if options.highlighted is None:
+        return None
+    prompt = options.get_option_at_index(options.highlighted).prompt
+    return str(prompt).split("\n", 1)[0]  # the title, above its help
+
+
 def test_the_command_palette_lists_the_views(daemon: Daemon) -> None:
     async def scenario(app: HatchetApp, pilot: Pilot[None], posted: list[Message]) -> None:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert {"Events view", "Runs view", "Workflows view", "Workers view"} <= set(titles)
         await pilot.press("ctrl+p")
         await pilot.press(*"workers view")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: highlighted_command(app) == "Workers view", "the match")
         await pilot.press("enter")
         await until(pilot, lambda: app.current_view == "workers", what="the workers view")
 
@@ -91,7 +102,6 @@ def test_the_command_palette_lists_the_views(daemon: Daemon) -> None:
 def test_q_quits(daemon: Daemon) -> None:
     async def scenario(app: HatchetApp, pilot: Pilot[None], posted: list[Message]) -> None:
         await pilot.press("q")
-        await pilot.pause(0.1)
-        assert app.return_code == 0 or app._exit
+        await until(pilot, lambda: app._exit, "the app to exit")
 
     drive(daemon.address, scenario)

@@ -3,6 +3,8 @@ filters by workflow and status, and opens a run's trace."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from hatchet_cli.client import Client
@@ -76,9 +78,9 @@ async def test_s_cycles_the_status_filter_on_the_daemon(address: str) -> None:
         view.table.focus()
         shown: dict[str | None, list[str]] = {}
         for _ in range(4):
+            check = partial(filtered_anew, view, view.status)  # the status before the key
             await pilot.press("s")
-            await pilot.pause(0.3)
-            await until(pilot, lambda: not view._loading, "the filtered page")
+            await until(pilot, check, "the filtered page")
             shown[view.status] = list(view.runs)
         # Without a worker the newest run is RUNNING: its jobs started, their steps wait.
         assert shown == {
@@ -92,6 +94,11 @@ async def test_s_cycles_the_status_filter_on_the_daemon(address: str) -> None:
         assert list(view.runs) == [newest, oldest]
 
 
+def filtered_anew(view: RunsView, before: str | None) -> bool:
+    """The view shows another status than `before`, and has read its page."""
+    return view.status != before and not view._loading
+
+
 async def test_slash_filters_by_workflow_name(address: str) -> None:
     push_runs(address, 1)
     app = RunsApp(DaemonLink(address))
@@ -102,8 +109,8 @@ async def test_slash_filters_by_workflow_name(address: str) -> None:
         await pilot.press("slash", *"nope", "enter")
         await until(pilot, lambda: view.workflow == "nope" and not view.runs, "no run of nope")
         # A new run of another workflow does not slip in through the stream either.
-        push_runs(address, 1)
-        await pilot.pause(0.5)
+        (other,) = push_runs(address, 1)
+        await until(pilot, lambda: other in app.applied, "the new run's change to be applied")
         assert view.runs == {}
         await pilot.press("slash", *("backspace",) * 4, *SIGN_UP, "enter")
         await until(pilot, lambda: len(view.runs) == 2, "the sign-up runs")

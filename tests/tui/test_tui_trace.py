@@ -100,7 +100,7 @@ async def test_c_cancels_a_pending_run_after_yes(address: str) -> None:
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.question == f"Cancel run {run_id[:8]} (post-user-sign-up)?"
         await pilot.press("n")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         assert view.trace is not None
         assert view.trace.run.status.value == "RUNNING"
         await pilot.press("c")
@@ -132,7 +132,7 @@ async def test_c_on_a_finished_run_says_so_and_asks_nothing(address: str) -> Non
         await until(pilot, lambda: view.trace is not None, "the trace")
         await focus(pilot, view.trace_tree)
         await pilot.press("c")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app._notifications, "the notice")
         assert not isinstance(app.screen, ConfirmScreen)
         assert [n.message for n in app._notifications] == [
             f"Run {run_id[:8]} is already CANCELLED."

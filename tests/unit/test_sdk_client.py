@@ -14,6 +14,7 @@ from http.client import HTTPConnection, HTTPSConnection
 import pytest
 
 from hatchet_cli import Client, DaemonNotAnswering, DaemonUnreachable, HatchetError
+from hatchetd.contracts.api import PushedEvent
 from hatchetd.contracts.events import Event
 from hatchetd.contracts.runs import RunTrace
 from tests.unit.stand_in_daemon import Answer, Daemon, Seen
@@ -48,7 +49,9 @@ def test_push_posts_the_event_and_returns_the_stored_one(daemon: Daemon) -> None
     with Client(daemon.address, token="sekrit") as client:
         event = client.events.push("user:create", {"username": "ada"}, idempotency_key="k1")
 
-    assert event == Event.model_validate(EVENT)
+    # A daemon that predates `existing` and `similar_keys` still gives a whole PushedEvent.
+    assert event == PushedEvent.model_validate(EVENT)
+    assert (event.existing, event.similar_keys) == (False, [])
     (request,) = daemon.seen
     assert (request.method, request.path) == ("POST", "/api/v1/events")
     assert request.json() == {
@@ -111,7 +114,7 @@ def test_an_error_answer_raises_hatchet_error_with_the_daemons_code_and_message(
     assert str(caught.value) == "key k1 was used with other data (idempotency_conflict, HTTP 409)"
 
 
-def test_an_error_that_is_not_the_daemons_json_is_summarised(daemon: Daemon) -> None:
+def test_an_html_error_page_is_named_not_dumped(daemon: Daemon) -> None:
     daemon.reply = lambda seen: Answer(502, body=b"<html>\n  <body>Bad gateway</body>\n</html>")
 
     with Client(daemon.address) as client, pytest.raises(HatchetError) as caught:
@@ -119,8 +122,8 @@ def test_an_error_that_is_not_the_daemons_json_is_summarised(daemon: Daemon) -> 
 
     assert (caught.value.status, caught.value.code, caught.value.message) == (
         502,
-        "http_502",
-        "<html> <body>Bad gateway</body> </html>",
+        "not_hatchetd",
+        f"{daemon.address}: not a hatchetd (got an HTML page, HTTP 502 Bad Gateway)",
     )
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from hatchet_cli import Client, DaemonNotAnswering, DaemonUnreachable, HatchetError
 from hatchet_cli._retry import BASE_DELAY, MAX_DELAY, Retrying, retry_after_seconds
-from hatchetd.contracts.events import Event
+from hatchetd.contracts.api import PushedEvent
 from tests.unit.stand_in_daemon import Answer, Daemon, Seen
 
 EVENT: dict[str, object] = {
@@ -60,7 +60,7 @@ def test_a_503_is_retried_with_the_same_generated_key_until_the_push_is_stored(
     with Client(daemon.address) as client:
         event = client.events.push("user:create", {"username": "ada"})
 
-    assert event == Event.model_validate(EVENT)
+    assert event == PushedEvent.model_validate(EVENT)
     assert len(daemon.seen) == 3
     (key,) = set(keys(daemon))  # the same key on every attempt
     assert len(key) == 36

@@ -4,8 +4,6 @@ rendered with the daemon's own templating, chain through its actions as the work
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +13,7 @@ import pytest
 import yaml
 
 from hatchet_cli.sdk import Worker
+from hatchet_cli.testing import WorkflowEnvironment
 from hatchetd.contracts.enums import CancelReason
 from hatchetd.contracts.worker_protocol import (
     Assign,
@@ -25,11 +24,14 @@ from hatchetd.contracts.worker_protocol import (
     WorkerMessage,
 )
 from hatchetd.templating import build_template_data, render_value
+from tests.live import example_worker_module
 
 ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM = ROOT / "tests/fixtures/compat/upstream"
+SEED_SIGN_UP = ROOT / "tests/fixtures/compat/seed/post-user-sign-up.yaml"
 SERVED = [
     ROOT / ".hatchet/post-user-sign-up.yaml",
+    SEED_SIGN_UP,
     UPSTREAM / "simple--sample-workflow.yaml",
     UPSTREAM / "yaml--sample-workflow.yaml",
     UPSTREAM / "slack--slack-channel.yaml",
@@ -43,16 +45,8 @@ SERVED = [
 
 @pytest.fixture(scope="module")
 def example() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("example_worker", ROOT / "examples/worker.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
-    try:
-        spec.loader.exec_module(module)
+    with example_worker_module() as module:
         yield module
-    finally:
-        del sys.modules[spec.name]
 
 
 def build(example: ModuleType) -> Worker:
@@ -150,6 +144,33 @@ def test_the_sign_up_workflow_runs_its_three_jobs(example: ModuleType) -> None:
         "template": "welcome",
     }
     assert done["addUserToNewsletter"]["output"]["newsletter"] == "product-updates"
+
+
+def test_the_seed_s_sign_up_workflow_runs_as_the_original_readme_wrote_it(
+    example: ModuleType,
+) -> None:
+    # createSandbox has no `with:`; the other steps template the payload at the top level.
+    payload = {"user": {"firstName": "Ada", "email": "ada@example.com"}}
+
+    done = run_job(build(example), SEED_SIGN_UP, payload)
+
+    assert done["createSandbox"]["output"]["owner"] is None
+    assert done["createSandbox"]["output"]["sandboxId"].startswith("sbx_")
+    assert done["greetUser"]["output"]["to"] == "ada@example.com"
+    assert done["addUserToNewsletter"]["output"]["newsletter"] == "product-updates"
+
+
+def test_the_seed_s_sign_up_workflow_succeeds_on_a_daemon_with_the_example_worker(
+    example: ModuleType,
+) -> None:
+    payload = {"user": {"firstName": "Ada", "email": "ada@example.com"}}
+
+    with WorkflowEnvironment(SEED_SIGN_UP, workers=[example.build_worker("seed-test")]) as env:
+        [trace] = env.push("user:create", payload).traces
+
+    assert trace.run.status == "SUCCEEDED"
+    assert trace.output("createSandbox")["owner"] is None
+    assert trace.output("greetUser")["to"] == "ada@example.com"
 
 
 def test_the_slack_workflow_passes_the_channel_id_along(example: ModuleType) -> None:

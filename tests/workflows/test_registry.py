@@ -12,6 +12,7 @@ import pytest
 
 from hatchetd.store import Store, open_store
 from hatchetd.workflows.registry import Registry
+from tests.live import copy_example
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -205,8 +206,9 @@ def test_the_registry_state_survives_a_restart(folder: Path, tmp_path: Path) -> 
         second.close()
 
 
-def test_the_example_folder_loads(store: Store) -> None:
-    root = Path(__file__).resolve().parents[2] / ".hatchet"
+def test_the_example_folder_loads(store: Store, tmp_path: Path) -> None:
+    # A copy of what ships: a user's own workflows in .hatchet/ are theirs to break.
+    root = copy_example(tmp_path / ".hatchet")
     outcome = Registry(root, store, lambda: NOW).reload()
 
     assert [v.workflow_name for v in outcome.active] == ["post-user-sign-up"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,10 +13,13 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from hatchetd.contracts.api import NO_SPACE
 from hatchetd.engine.errors import (
     EngineError,
     EventNotFound,
     IdempotencyConflict,
+    NothingFailed,
+    RunNotFinal,
     RunNotFound,
     WorkflowInactive,
     WorkflowNotFound,
@@ -77,11 +81,28 @@ def validation_message(
                 where += f"[{p}]"
             elif p not in skip:
                 where += f".{p}" if where else str(p)
-        message = error["msg"]
-        if error["type"] == "value_error" and "error" in error.get("ctx", {}):
-            message = str(error["ctx"]["error"])  # our own words, without "Value error, "
+        message = _our_words(error)
         parts.append(f"{where}: {message}" if where else str(message))
     return "; ".join(parts)
+
+
+def _our_words(error: Any) -> str:
+    """One pydantic error's message, in the project's words where pydantic's would puzzle:
+    `String should match pattern '^[^\\x00\\t-\\r...]+$'` is `must not contain spaces`."""
+    kind, context = error["type"], error.get("ctx", {})
+    if kind == "value_error" and "error" in context:
+        return str(context["error"])  # our own words, without "Value error, "
+    if kind == "string_pattern_mismatch" and context.get("pattern") == NO_SPACE:
+        return "must not contain spaces (nor other whitespace)"
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"must be at most {context.get('max_length')} characters"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a field of this request"
+    return str(error["msg"])
 
 
 _STATUS_CODES = {
@@ -126,6 +147,10 @@ def engine_status(exc: EngineError) -> tuple[int, str]:
         return 409, "idempotency_conflict"
     if isinstance(exc, WorkflowInactive):
         return 409, "workflow_inactive"
+    if isinstance(exc, RunNotFinal):
+        return 409, "run_not_final"
+    if isinstance(exc, NothingFailed):
+        return 409, "nothing_failed"
     return 400, "invalid_request"
 
 

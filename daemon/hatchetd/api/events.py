@@ -21,10 +21,12 @@ from hatchetd.contracts.api import (
     MAX_REPLAY_EVENTS,
     EventDetail,
     EventList,
+    PushedEvent,
     PushEvent,
     PushEvents,
     ReplayEvents,
     ReplayResult,
+    SimilarKey,
 )
 from hatchetd.contracts.events import Event, EventQuery
 from hatchetd.contracts.ids import IdOrPrefix
@@ -35,6 +37,8 @@ from hatchetd.contracts.runs import RunQuery
 from hatchetd.contracts.storable_schema import NO_NUL
 from hatchetd.contracts.times import TimeBound
 from hatchetd.engine import Engine, EventNotFound, Push, replay_payload
+from hatchetd.engine.matching import similar_keys
+from hatchetd.engine.serving import active_versions
 from hatchetd.store import iter_pages
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -91,22 +95,43 @@ def _push(p: PushEvent) -> Push:
 @router.post(
     "",
     status_code=201,
-    response_model=Event,
+    response_model=PushedEvent,
     openapi_extra=json_body(PushEvent),
     responses={
-        200: {"description": "The event pushed before with this idempotency key and data."},
+        200: {
+            "model": PushedEvent,
+            "description": "The event pushed before with this idempotency key and data "
+            "(`existing` is true).",
+        },
         **errors(400, 409, 413, 422, *STORE),
     },
 )
-async def push_event(request: Request, response: Response, services: ServicesDep) -> Event:
-    """Store one event and start the runs it triggers; answered once the event is durable."""
+async def push_event(request: Request, response: Response, services: ServicesDep) -> PushedEvent:
+    """Store one event and start the runs it triggers; answered once the event is durable. An
+    event that triggered nothing comes with the keys active workflows listen to that look like
+    its own (`similar_keys`)."""
     _open(services)
     body, size = await read_body(request, PushEvent, _PUSH)
     check_payload_size(body.data, size)
     (outcome,) = await services.runtime.call(lambda e: e.push_events([_push(body)]))
     if not outcome.created:
         response.status_code = 200
-    return outcome.event
+    event = outcome.event
+    # Only a push that missed pays for the lookup: the hot path stays one engine call.
+    similar = [] if event.run_ids else await asyncio.to_thread(_similar, services, event.key)
+    # Constructed, not validated: the engine's event is valid, and its payload may be 1 MiB.
+    return PushedEvent.model_construct(
+        **dict(event), existing=not outcome.created, similar_keys=similar
+    )
+
+
+def _similar(services: Services, key: str) -> list[SimilarKey]:
+    """The keys active workflows listen to that look like `key`, with those workflows."""
+    listeners: dict[str, list[str]] = {}
+    for version in active_versions(services.store):
+        for listened in dict.fromkeys(version.definition.get("triggers", {}).get("events", [])):
+            listeners.setdefault(str(listened), []).append(version.workflow_name)
+    return [SimilarKey(key=k, workflows=listeners[k]) for k in similar_keys(key, listeners)]
 
 
 @router.post(

@@ -32,7 +32,8 @@ def resolve_id(given: str, noun: str, candidates: Callable[[str], list[str]]) ->
         raise ApiError(
             422,
             "id_too_short",
-            f"{given!r} is too short to name a {noun}: give at least {MIN_PREFIX} characters",
+            f"{given!r} is too short to name {_article(noun)} {noun}: give at least "
+            f"{MIN_PREFIX} characters",
         )
     matches = candidates(text)
     if not matches:
@@ -45,3 +46,8 @@ def resolve_id(given: str, noun: str, candidates: Callable[[str], list[str]]) ->
             f"{given!r} starts the ids of several {noun}s ({shown}); give more characters",
         )
     return matches[0]
+
+
+def _article(noun: str) -> str:
+    # "an event", "a run": the nouns here are plain words, so the first letter decides.
+    return "an" if noun[:1] in "aeiou" else "a"

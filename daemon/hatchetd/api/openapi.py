@@ -40,6 +40,8 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "started a run of another workflow or with other input",
         "ambiguous_id": "an id prefix that starts several ids (the message lists them)",
         "workflow_inactive": "a run started by hand of a workflow whose file was deleted",
+        "run_not_final": "a rerun of a run that has not ended",
+        "nothing_failed": "a rerun from the failed steps of a run in which no step failed",
     },
     413: {
         "payload_too_large": "a body over its route's limit, or an event payload or a run's "

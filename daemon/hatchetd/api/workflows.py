@@ -21,6 +21,7 @@ from hatchetd.contracts.api import (
 from hatchetd.contracts.runs import WorkflowRun
 from hatchetd.contracts.storable_schema import NO_NUL
 from hatchetd.contracts.workflows import Workflow, WorkflowVersion
+from hatchetd.engine.serving import Serving, actions_of
 
 WorkflowName = Annotated[str, Path(description="the workflow's name", pattern=NO_NUL)]
 """A workflow's `name:` (any text but a NUL, which no name can hold)."""
@@ -34,9 +35,12 @@ _START = BodyRules(
 )
 
 
-def _info(services: Services, workflow: Workflow, errors: dict[str, list[str]]) -> WorkflowInfo:
+def _info(
+    services: Services, workflow: Workflow, errors: dict[str, list[str]], serving: Serving
+) -> WorkflowInfo:
     version = services.store.get_workflow_version(workflow.current_version_id)
     triggers = version.definition.get("triggers", {}) if version else {}
+    unserved = serving.unserved(actions_of(version)) if version and workflow.active else []
     return WorkflowInfo(
         name=workflow.name,
         active=workflow.active,
@@ -47,6 +51,7 @@ def _info(services: Services, workflow: Workflow, errors: dict[str, list[str]]) 
         crons=list(triggers.get("crons", [])),
         errors=errors.get(workflow.file, []) if workflow.active else [],
         updated_at=workflow.updated_at,
+        unserved_actions=unserved,
     )
 
 
@@ -58,10 +63,12 @@ def _broken(services: Services) -> dict[str, list[str]]:
 
 @router.get("", response_model=WorkflowList, responses=errors(*STORE))
 def list_workflows(services: ServicesDep) -> WorkflowList:
-    """Every workflow ever loaded (active or not) and every file that does not load now."""
+    """Every workflow ever loaded (active or not), with the actions of each that no connected
+    worker serves, and every file that does not load now."""
     broken = _broken(services)
+    serving = Serving.read(services.store)
     return WorkflowList(
-        workflows=[_info(services, w, broken) for w in services.store.list_workflows()],
+        workflows=[_info(services, w, broken, serving) for w in services.store.list_workflows()],
         broken_files=[FileErrors(file=f, errors=e) for f, e in sorted(broken.items())],
     )
 
@@ -72,7 +79,7 @@ def get_workflow(name: WorkflowName, services: ServicesDep) -> WorkflowInfo:
     workflow = services.store.get_workflow(name)
     if workflow is None:
         raise ApiError(404, "not_found", f"no workflow named {name!r}")
-    return _info(services, workflow, _broken(services))
+    return _info(services, workflow, _broken(services), Serving.read(services.store))
 
 
 @router.get("/{name}/versions", response_model=list[WorkflowVersion], responses=errors(404, *STORE))

@@ -68,6 +68,20 @@ class StartRun(_Body):
     another workflow or other input it is refused (409)."""
 
 
+class RerunRun(_Body):
+    """`POST /api/v1/runs/{run_id}/rerun`: a new run of an ended run's workflow version, with its
+    trigger, event and input."""
+
+    from_failed: bool = False
+    """Keep the outputs of the steps that succeeded (they are not run again) and start each job
+    that did not succeed at its first step that did not; refused (409) if no step failed."""
+    idempotency_key: str | None = Field(
+        default=None, min_length=1, max_length=255, json_schema_extra=no_nul_in_strings
+    )
+    """Rerunning the same run with the same key again returns the first rerun; a key that
+    started any other run is refused (409)."""
+
+
 class PushEvents(_Body):
     """`POST /api/v1/events/bulk`: several events, stored together in one commit."""
 
@@ -170,6 +184,35 @@ class RunList(_Body):
     """Pass as `cursor` for the next page; null on the last."""
 
 
+class SimilarKey(_Body):
+    """An event key active workflows listen to that looks like one pushed."""
+
+    key: str
+    """The key (or `*` pattern) in the workflows' triggers."""
+    workflows: list[str]
+    """The active workflows it triggers, by name."""
+
+
+class PushedEvent(Event):
+    """`POST /api/v1/events`: the stored event, and what the push did."""
+
+    existing: bool = False
+    """True when the idempotency key was pushed before (with the same data): this is that
+    event, and nothing new was stored or started."""
+    similar_keys: list[SimilarKey] = Field(default_factory=list)
+    """When the event triggered no run: the keys active workflows listen to that look like
+    its key (a typo's likely fix), closest first; empty otherwise."""
+
+
+class UnservedAction(_Body):
+    """An action active workflows call that no connected worker registered."""
+
+    action: str
+    """The action, `integration:verb`."""
+    workflows: list[str]
+    """The active workflows with a step that calls it, by name."""
+
+
 class WorkflowInfo(_Body):
     """A workflow as `hatchet workflows list` shows it."""
 
@@ -191,6 +234,9 @@ class WorkflowInfo(_Body):
     """Why its file does not load right now (it keeps its last good version meanwhile)."""
     updated_at: datetime
     """When its current version or active flag last changed."""
+    unserved_actions: list[str] = Field(default_factory=list)
+    """The actions its current version calls that no connected worker registered (its steps
+    that call them wait for a worker); always empty for an inactive workflow."""
 
 
 class FileErrors(_Body):
@@ -247,6 +293,9 @@ class DaemonStatus(_Body):
     folder_drift: list[str] = []
     """How this daemon's workflow folder differs from what the store has active: another daemon
     sharing the store loaded other files. Empty when they agree."""
+    unserved_actions: list[UnservedAction] = []
+    """The actions active workflows call that no connected worker registered, by action: the
+    steps that call them wait for a worker until one that registers them connects."""
 
 
 class WorkflowDetail(_Body):

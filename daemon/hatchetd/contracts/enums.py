@@ -56,6 +56,17 @@ class WorkerStatus(StrEnum):
     STOPPED = "STOPPED"
 
 
+class WaitReason(StrEnum):
+    """Why a step run waiting for a worker (PENDING_ASSIGNMENT) is not given to one."""
+
+    NO_WORKER = "NO_WORKER"
+    """No connected worker registered its action."""
+    WORKERS_BUSY = "WORKERS_BUSY"
+    """The connected workers that serve its action have every slot taken."""
+    WORKERS_DRAINING = "WORKERS_DRAINING"
+    """The only connected workers that serve its action are shutting down."""
+
+
 class TriggerKind(StrEnum):
     """What started a workflow run: an event, a cron tick, or someone by hand (the API's
     `POST /api/v1/workflows/{name}/runs`)."""

@@ -7,7 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus, TriggerKind
+from hatchetd.contracts.enums import (
+    CancelReason,
+    RunStatus,
+    StepRunStatus,
+    TriggerKind,
+    WaitReason,
+)
 
 
 class WorkflowRun(BaseModel):
@@ -34,6 +40,9 @@ class WorkflowRun(BaseModel):
     idempotency_key: str | None = None
     """The key it was started with (MANUAL runs): starting the same workflow with the same key
     and input again returns this run."""
+    rerun_of_id: str | None = None
+    """The run this one reruns (`hatchet runs rerun`): it runs that run's workflow version with
+    its trigger, event and input."""
     status: RunStatus = RunStatus.PENDING
     """Its state."""
     error: str | None = None
@@ -170,6 +179,22 @@ class JobRunTrace(BaseModel):
     """Its step runs: every attempt at every step, in step order then attempt order."""
 
 
+class StepWait(BaseModel):
+    """Why a step run waiting for a worker is not running yet."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True)
+
+    step_run_id: str
+    """The step run (in PENDING_ASSIGNMENT)."""
+    action: str
+    """The action it needs."""
+    reason: WaitReason
+    """NO_WORKER (no connected worker serves the action), WORKERS_BUSY (those that do have every
+    slot taken) or WORKERS_DRAINING (those that do are shutting down)."""
+    message: str
+    """The reason in a sentence, as `hatchet runs show` prints it."""
+
+
 class RunTrace(BaseModel):
     """A workflow run with its whole tree: what `hatchet runs show` draws."""
 
@@ -179,6 +204,12 @@ class RunTrace(BaseModel):
     """The workflow run."""
     jobs: list[JobRunTrace]
     """Its job runs with their step runs, in the order the workflow file lists the jobs."""
+    waiting: list[StepWait] = Field(default_factory=list)
+    """Why each of its step runs that waits for a worker is not given to one, as the daemon saw
+    its workers when it answered. A step run waiting while a worker with a free slot serves its
+    action (it is about to be assigned) is not listed."""
+    rerun_ids: list[str] = Field(default_factory=list)
+    """The runs that rerun this one, oldest first."""
 
     def step(self, step_id: str) -> StepRun:
         """The latest attempt at the step `step_id` (its `id:` in the workflow file); a

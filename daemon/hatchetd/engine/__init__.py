@@ -1,4 +1,4 @@
-"""The engine: ingest, runs started by hand, planning, dispatch, the run state machine,
+"""The engine: ingest, runs started by hand, reruns, planning, dispatch, the run state machine,
 liveness, timeouts, retries and replay.
 
 It takes a `Store` and a `Clock` and does no I/O of its own; `hatchetd.runtime` drives it.
@@ -14,8 +14,11 @@ from hatchetd.engine.errors import (
     EngineError,
     EventNotFound,
     IdempotencyConflict,
+    NothingFailed,
     PayloadEditFailed,
+    RerunIdempotencyConflict,
     RunIdempotencyConflict,
+    RunNotFinal,
     RunNotFound,
     WorkflowInactive,
     WorkflowNotFound,
@@ -32,11 +35,14 @@ __all__ = [
     "EventNotFound",
     "FakeClock",
     "IdempotencyConflict",
+    "NothingFailed",
     "PayloadEditFailed",
     "Push",
     "PushOutcome",
+    "RerunIdempotencyConflict",
     "ResultOutcome",
     "RunIdempotencyConflict",
+    "RunNotFinal",
     "RunNotFound",
     "SendAssign",
     "SendCancel",

@@ -38,6 +38,7 @@ from hatchetd.engine.pool import WorkerPool
 from hatchetd.engine.ready_queue import ReadyQueue
 from hatchetd.engine.rebase import rebase_deadlines
 from hatchetd.engine.replay import replay_events
+from hatchetd.engine.rerun import Reruns
 from hatchetd.engine.retries import Retries
 from hatchetd.engine.run_state import DEFAULT_CAPACITY, RunStates
 from hatchetd.engine.timeouts import Timeouts
@@ -97,6 +98,7 @@ class Engine:
         self._peers = Peers(shared)
         self._ingest = Ingest(store, clock, self._catalog, self._runs, self._ready)
         self._manual = ManualRuns(store, clock, self._catalog, self._runs, self._ready)
+        self._reruns = Reruns(store, clock, self._catalog, self._runs, self._ready)
         self._crons = CronTicker(store, clock, self._runs, self._ready)
         self._workers = Workers(
             store,
@@ -345,6 +347,13 @@ class Engine:
         """Start a run of a workflow's active version by hand, with `input` (default `{}`),
         whatever its triggers (see `ManualRuns.start`)."""
         return self._manual.start(workflow_name, input or {}, idempotency_key)
+
+    def rerun(
+        self, run_id: str, *, from_failed: bool = False, idempotency_key: str | None = None
+    ) -> StartOutcome:
+        """Start a new run of an ended run's workflow version with its trigger and input,
+        whole or from its failed steps (see `Reruns.rerun`)."""
+        return self._reruns.rerun(run_id, from_failed=from_failed, idempotency_key=idempotency_key)
 
     def cancel_run(self, run_id: str) -> WorkflowRun:
         """Cancel a run and everything in it not yet final; `RunNotFound` if there is none."""

@@ -88,3 +88,38 @@ class WorkflowInactive(EngineError):
         )
         self.name = name
         self.file = file
+
+
+class RunNotFinal(EngineError):
+    """The run has not ended: only a final run can be rerun."""
+
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(
+            f"run {run_id} is {status}: only a run that has ended can be rerun; wait for it or "
+            "cancel it first"
+        )
+        self.run_id = run_id
+
+
+class NothingFailed(EngineError):
+    """A rerun from the failed steps of a run in which no step failed."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"run {run_id} has no failed or cancelled step to rerun from; rerun it whole instead"
+        )
+        self.run_id = run_id
+
+
+class RerunIdempotencyConflict(RunIdempotencyConflict):
+    """This idempotency key was already used to start another run."""
+
+    def __init__(self, key: str, run_id: str, original_id: str) -> None:
+        EngineError.__init__(
+            self,
+            f"idempotency key {key!r} was already used by run {run_id}, which is not a rerun of "
+            f"run {original_id}; rerun with a new key",
+        )
+        self.key = key
+        self.event_id = None
+        self.run_id = run_id

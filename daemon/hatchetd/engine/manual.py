@@ -25,8 +25,8 @@ from hatchetd.store import RunIdempotencyKeyTaken, Store
 
 @dataclass(frozen=True)
 class StartOutcome:
-    """A run started by hand, and whether this start created it (False: its idempotency key
-    had started it before, with the same workflow and input)."""
+    """A run started by hand (or rerun, `rerun.py`), and whether this request created it
+    (False: its idempotency key had started it before)."""
 
     run: WorkflowRun
     created: bool

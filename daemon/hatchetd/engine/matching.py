@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 WILDCARD = "*"
 """A pattern segment that matches any one segment."""
 
@@ -27,3 +30,9 @@ def key_matches(pattern: str, key: str) -> bool:
 def is_pattern(pattern: str) -> bool:
     """True if `pattern` has a wildcard segment (so it cannot be looked up as an exact key)."""
     return WILDCARD in pattern.split(SEPARATOR)
+
+
+def similar_keys(key: str, listened: Iterable[str], *, most: int = 3) -> list[str]:
+    """The keys (or patterns) of `listened` that look like `key`, closest first: what a push
+    that triggered nothing was probably meant to be (`order:payed` → `order:paid`)."""
+    return difflib.get_close_matches(key, set(listened), n=most, cutoff=0.6)

@@ -132,14 +132,19 @@ class RunStates:
     def add_planned(self, new: NewRun, workflow: CatalogEntry, event: EventInfo | None) -> None:
         """Remember a run the engine has just created."""
         ids: dict[str, list[str]] = {}
+        outputs: dict[str, dict[str, Any]] = {}
         for step in new.step_runs:
             ids.setdefault(step.job_run_id, []).append(step.id)
+            if step.status is StepRunStatus.SUCCEEDED:  # kept by a rerun from its failed steps
+                outputs.setdefault(step.job_run_id, {})[step.step_id] = step.output
         jobs = {
             job.id: JobState(
                 job.id,
                 job.job_name,
                 workflow.spec.jobs[job.job_name],
                 ids[job.id],
+                outputs=outputs.get(job.id, {}),
+                status=job.status,
                 deadline_at=job.deadline_at,
             )
             for job in new.job_runs

@@ -335,5 +335,17 @@ def _manual_runs(conn: Connection) -> None:
     )
 
 
+@migration(6, "reruns")
+def _reruns(conn: Connection) -> None:
+    """A rerun names the run it reruns, indexed: the original's trace lists its reruns."""
+    conn.execute(
+        text(
+            f"ALTER TABLE workflow_runs ADD COLUMN rerun_of_id {_id_sql(conn)} "
+            "REFERENCES workflow_runs (id)"
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_workflow_runs_rerun_of_id ON workflow_runs (rerun_of_id)"))
+
+
 def _id_sql(conn: Connection) -> str:
     return str(id_type().compile(dialect=conn.dialect))

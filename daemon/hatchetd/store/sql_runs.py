@@ -47,6 +47,11 @@ _RUN_BY_ID = Prepared(
 _RUN_BY_KEY = Prepared(
     select(*RUN_COLUMNS).where(workflow_runs.c.idempotency_key == bindparam("key")), RUN_COLUMNS
 )
+_RERUNS_OF = (
+    select(workflow_runs.c.id)
+    .where(workflow_runs.c.rerun_of_id == bindparam("id"))
+    .order_by(workflow_runs.c.created_at, workflow_runs.c.id)
+)
 _JOB_BY_ID = Prepared(
     select(*JOB_RUN_COLUMNS).where(job_runs.c.id == bindparam("id")), JOB_RUN_COLUMNS
 )
@@ -154,6 +159,7 @@ class RunsSql(SqlBase):
                 return None
             jobs = _JOBS_OF_RUN.all(conn, {"id": run_id})
             steps = rows_by(_STEPS_OF_RUN.all(conn, {"id": run_id}), "job_run_id")
+            reruns = list(conn.execute(_RERUNS_OF, {"id": run_id}).scalars())
         return RunTrace.model_construct(
             run=WorkflowRun.model_validate(run),
             jobs=[
@@ -163,6 +169,7 @@ class RunsSql(SqlBase):
                 )
                 for job in jobs
             ],
+            rerun_ids=reruns,
         )
 
     def list_workflow_runs(self, query: RunQuery) -> Page[WorkflowRun]:
@@ -244,6 +251,7 @@ def _run_row(run: WorkflowRun) -> dict[str, Any]:
         "cron_tick_at": run.cron_tick_at,
         "input": run.input,
         "idempotency_key": run.idempotency_key,
+        "rerun_of_id": run.rerun_of_id,
         "status": run.status,
         "error": run.error,
         "cancel_reason": run.cancel_reason,

@@ -126,6 +126,7 @@ class WorkflowRunRow(StoreRow, table=True):
         Index("ix_workflow_runs_workflow_name_created_at", "workflow_name", "created_at", "id"),
         Index("ix_workflow_runs_status_created_at", "status", "created_at", "id"),
         Index("ix_workflow_runs_created_at", "created_at", "id"),
+        Index("ix_workflow_runs_rerun_of_id", "rerun_of_id"),
         _partial_unique(
             "uq_workflow_runs_cron_tick",
             "workflow_name",
@@ -161,6 +162,8 @@ class WorkflowRunRow(StoreRow, table=True):
     the others."""
     idempotency_key: str | None = Field(sa_type=Text)
     """A MANUAL run's idempotency key: one run per key (migration 5)."""
+    rerun_of_id: str | None = Field(sa_type=id_type(), foreign_key="workflow_runs.id")
+    """The run this one reruns (migration 6)."""
 
 
 class JobRunRow(StoreRow, table=True):
