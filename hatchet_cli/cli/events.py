@@ -7,14 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hatchet_cli.cli.connection import (
-    connect,
-    daemon_errors,
-    parse_time,
-    read_data,
-    to_json,
-    when,
-)
+from hatchet_cli._cells import when
+from hatchet_cli.cli.connection import connect, daemon_errors, parse_time, read_data, to_json
 from hatchet_cli.cli.events_wait import WAIT_TIMEOUT, pushed, wait_and_report
 from hatchet_cli.cli.output import (
     ExitCode,

@@ -8,15 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hatchet_cli.cli.connection import (
-    connect,
-    daemon_errors,
-    parse_time,
-    short,
-    to_json,
-    took,
-    when,
-)
+from hatchet_cli._cells import short, took, when
+from hatchet_cli.cli.connection import connect, daemon_errors, parse_time, to_json
 from hatchet_cli.cli.output import (
     Output,
     OutputFormat,

@@ -21,9 +21,9 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hatchet_cli.cli.connection import short, took, trigger_text
+from hatchet_cli._cells import short, took, trigger_text
+from hatchet_cli._waterfall import BAR_WIDTH, IDLE, QUEUED, Bar, waterfall
 from hatchet_cli.cli.output import data, style
-from hatchet_cli.cli.runs_waterfall import BAR_WIDTH, IDLE, QUEUED, Bar, waterfall
 
 if TYPE_CHECKING:
     from hatchetd.contracts.runs import RunTrace

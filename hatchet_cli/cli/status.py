@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from hatchet_cli.cli.connection import connect, daemon_errors, to_json, took, when
+from hatchet_cli._cells import took, when
+from hatchet_cli.cli.connection import connect, daemon_errors, to_json
 from hatchet_cli.cli.output import OutputFormat, data, emit, output_option, style
 
 STATUS_HELP = "\n\n".join(

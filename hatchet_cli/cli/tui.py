@@ -12,7 +12,8 @@ from hatchet_cli.cli.connection import Connection
 TUI_HELP = "\n\n".join(
     [
         "Browse events, runs, workflows and workers live; filter, inspect and replay events.",
-        "Keys: 1-4 or tab between views, ? help, / filter, esc back, q quit. See docs/tui.md.",
+        "Keys: 1-4 or [ ] between views, tab between panes, ? every key, / filter, esc back, "
+        "q quit. See docs/tui.md.",
         "Examples:",
         "\b\n  hatchet tui\n  HATCHET_ADDRESS=http://10.0.0.5:7070 HATCHET_TOKEN=… hatchet tui",
     ]

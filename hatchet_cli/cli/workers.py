@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from hatchet_cli.cli.connection import connect, daemon_errors, to_json, when
+from hatchet_cli._cells import when
+from hatchet_cli.cli.connection import connect, daemon_errors, to_json
 from hatchet_cli.cli.output import Output, OutputFormat, diagnostic, emit, print_table
 
 app = typer.Typer(

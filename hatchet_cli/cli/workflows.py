@@ -7,15 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hatchet_cli.cli.connection import (
-    connect,
-    daemon_errors,
-    read_data,
-    short,
-    to_json,
-    took,
-    when,
-)
+from hatchet_cli._cells import short, took, when
+from hatchet_cli.cli.connection import connect, daemon_errors, read_data, to_json
 from hatchet_cli.cli.events_wait import WAIT_TIMEOUT, run_and_report
 from hatchet_cli.cli.output import (
     ExitCode,

@@ -18,6 +18,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from hatchet_cli.tui.events_view import EventsView
@@ -39,8 +40,13 @@ class HatchetApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
-        Binding("tab", "next_view", "Next view", show=False, priority=True),
-        Binding("shift+tab", "next_view(-1)", "Previous view", show=False, priority=True),
+        Binding("y", "copy_id", "Copy id"),
+        # priority: a focused table would otherwise move its cursor or let Textual move the
+        # focus out of the view; `check_action` leaves them to a modal.
+        Binding("tab", "next_pane", "Next pane", show=False, priority=True),
+        Binding("shift+tab", "next_pane(-1)", "Previous pane", show=False, priority=True),
+        Binding("right_square_bracket", "next_view", "Next view", show=False),
+        Binding("left_square_bracket", "next_view(-1)", "Previous view", show=False),
         # priority: the views' tables must not swallow it; `check_action` lets it through to
         # a modal or a focused input (which close themselves on `esc`).
         Binding("escape", "go_back", "Back", show=False, priority=True),
@@ -157,13 +163,29 @@ class HatchetApp(App[None]):
         self._reload_if_stale(self.current_view)
         self.call_after_refresh(self._focus_view)
 
-    def _focus_view(self) -> None:
-        """Focus the shown view's first focusable widget (its table), so its keys apply."""
+    def _panes(self) -> list[Widget]:
+        """What can take the focus in the shown view, top to bottom, left to right."""
         view = self.views[self.current_view]
-        for widget in view.query("*"):
-            if widget.focusable and widget.display:
+        return [w for w in view.query("*") if w.focusable and w.display and w.visible]
+
+    def _focus_view(self) -> None:
+        """Focus the shown view's first pane that is not a filter box (its table), so its keys
+        apply: a filter left shown must not take the view's keys when the view is shown again."""
+        panes = self._panes()
+        if self.focused in panes:
+            return
+        for widget in panes:
+            if not isinstance(widget, Input):
                 widget.focus()
                 return
+
+    def action_next_pane(self, step: int = 1) -> None:
+        """`tab` / `shift+tab`: the focus to the view's next / previous pane, round."""
+        panes = self._panes()
+        if not panes:
+            return
+        here = panes.index(self.focused) if self.focused in panes else -step
+        panes[(here + step) % len(panes)].focus()
 
     def action_next_view(self, step: int = 1) -> None:
         names = list(self.views)
@@ -172,7 +194,18 @@ class HatchetApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "go_back":
             return len(self.screen_stack) == 1 and not isinstance(self.focused, Input)
+        if action == "next_pane":
+            return len(self.screen_stack) == 1
         return True
+
+    def action_copy_id(self) -> None:
+        """`y`: copy the id of what the cursor is on (event, run, step, worker, workflow)."""
+        selected = self.views[self.current_view].selected_id()
+        if selected is None:
+            self.notify("Nothing selected to copy.", severity="warning")
+            return
+        self.copy_to_clipboard(selected)
+        self.notify(f"Copied {selected}")
 
     def action_go_back(self) -> None:
         """`esc`: undo the view's own narrowing (its filter), else show the view shown before."""
@@ -192,12 +225,9 @@ class HatchetApp(App[None]):
 
     def action_help(self) -> None:
         view = self.views[self.current_view]
-        keys = [
-            (binding.key_display or binding.key, binding.description)
-            for binding in _bindings(view)
-            if binding.description
-        ]
-        self.push_screen(HelpScreen(view.TITLE, keys))
+        palette = (self.COMMAND_PALETTE_BINDING, "Command palette: views, theme, quit")
+        everywhere = [*keys_of([self]), palette]
+        self.push_screen(HelpScreen(view.TITLE, keys_of([view, *view.query("*")]), everywhere))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -209,12 +239,34 @@ class HatchetApp(App[None]):
             )
 
 
-def _bindings(view: View) -> list[Binding]:
-    found: list[Binding] = []
-    for widget in [view, *view.query("*")]:
-        for bindings in widget._bindings.key_to_bindings.values():
-            found.extend(b for b in bindings if b.show)
-    return found
+def keys_of(nodes: Iterable[object]) -> list[tuple[str, str]]:
+    """(keys, what they do) of every binding the TUI's own classes give `nodes` (their Textual
+    base classes' bindings, such as a table's arrows, are left out), in the order declared: the
+    help screen is made of them, so it lists every key there is and no other."""
+    found: dict[tuple[str, str], None] = {}
+    for node in nodes:
+        for cls in reversed(type(node).__mro__):
+            if not cls.__module__.startswith("hatchet_cli.") or "BINDINGS" not in cls.__dict__:
+                continue
+            for binding in cls.__dict__["BINDINGS"]:
+                if isinstance(binding, Binding) and binding.description:
+                    found[(key_names(binding), binding.description)] = None
+    return list(found)
+
+
+def key_names(binding: Binding) -> str:
+    """A binding's keys as a person reads them: `home g`, `?`, `[`."""
+    names = [_KEY_NAMES.get(key.strip(), key.strip()) for key in binding.key.split(",")]
+    return binding.key_display or " ".join(names)
+
+
+_KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "escape": "esc",
+}
 
 
 def make_tui(

@@ -19,6 +19,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static, TextArea
 
+from hatchet_cli.tui.lists import ListTable
 from hatchet_cli.tui.messages import ShowRun
 
 STATUS_STYLES = {
@@ -57,9 +58,19 @@ class EventDetailPane(Vertical):
         with VerticalScroll(id="event-payload-scroll"):
             yield Static("", id="event-payload")
         yield Label("Runs", classes="section-title")
-        runs = DataTable[Any](id="event-runs", cursor_type="row", zebra_stripes=True)
+        runs = ListTable(id="event-runs")
         runs.add_columns("run", "workflow", "status")
         yield runs
+
+    @property
+    def runs_table(self) -> ListTable:
+        return self.query_one("#event-runs", ListTable)
+
+    def enter_runs(self) -> None:
+        """Focus the runs, the cursor on the first (`enter` there shows its trace)."""
+        table = self.runs_table
+        table.move_cursor(row=0, animate=False)
+        table.focus()
 
     def show(self, event: dict[str, Any] | None, runs: list[dict[str, Any]] | None = None) -> None:
         """Show `event` (an `Event` document) and `runs` (its `WorkflowRun` documents); runs

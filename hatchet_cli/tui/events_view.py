@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
 from hatchet_cli.tui.confirm import ConfirmScreen
 from hatchet_cli.tui.event_detail import EditPayloadScreen, EventDetailPane
 from hatchet_cli.tui.link import DaemonLink
+from hatchet_cli.tui.lists import ListTable
 from hatchet_cli.tui.messages import EventReplayed
 from hatchet_cli.tui.view import View
 
@@ -96,6 +97,14 @@ def _key_matches(pattern: str, key: str) -> bool:
     return len(parts) == len(keys) and all(p in ("*", k) for p, k in zip(parts, keys, strict=True))
 
 
+class EventsTable(ListTable):
+    """The events: `enter` or `right` on one goes into its runs (in the detail pane)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,right", "select_cursor", "Into the event's runs", show=False),
+    ]
+
+
 class EventsView(View):
     """Every event, newest first, with the selected one's detail."""
 
@@ -126,7 +135,7 @@ class EventsView(View):
         filter_input.display = False
         yield filter_input
         with Horizontal(id="events-body"):
-            table = DataTable[Any](id="events-table", cursor_type="row", zebra_stripes=True)
+            table = EventsTable(id="events-table")
             table.add_column("created", key="created")
             table.add_column("key", key="key")
             table.add_column("id", key="id")
@@ -194,11 +203,23 @@ class EventsView(View):
         return [event for event in self.events if self.filter.keeps(event)]
 
     def selected_event(self) -> dict[str, Any] | None:
-        table = self.query_one("#events-table", DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = self.query_one("#events-table", EventsTable).selected_key
         return next((event for event in self.events if event["id"] == key), None)
+
+    def selected_id(self) -> str | None:
+        """The run under the cursor when the event's runs have the focus, else the event."""
+        pane = self.query_one(EventDetailPane)
+        if pane.runs_table.has_focus:
+            return pane.runs_table.selected_key or None
+        event = self.selected_event()
+        return event["id"] if event is not None else None
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        """`enter` or `right` on an event: the focus into its runs, on the first."""
+        if message.data_table.id != "events-table":
+            return
+        message.stop()
+        self.query_one(EventDetailPane).enter_runs()
 
     def _fill_table(self) -> None:
         table = self.query_one("#events-table", DataTable)

@@ -1,4 +1,5 @@
-"""`?`: the keys of the whole app and of the view that is shown."""
+"""`?`: the keys of the whole app and of the view that is shown, made from their bindings
+(`app.keys_of`), so that the screen cannot list a key that does not exist or miss one."""
 
 from __future__ import annotations
 
@@ -9,31 +10,28 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-GLOBAL_KEYS = [
-    ("1 2 3 4", "events · runs · workflows · workers"),
-    ("tab / shift+tab", "next / previous view"),
-    ("esc", "back (close the filter, leave a trace)"),
-    ("ctrl+p", "command palette (views, quit, theme)"),
-    ("?", "this help"),
-    ("q", "quit"),
-]
-
 
 class HelpScreen(ModalScreen[None]):
-    """The keys, global and of `view_title`'s view (`view_keys`: key, description)."""
+    """The keys of `view_title`'s view and `everywhere` (each: keys, what they do)."""
 
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
-    def __init__(self, view_title: str, view_keys: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        view_title: str,
+        view_keys: list[tuple[str, str]],
+        everywhere: list[tuple[str, str]],
+    ) -> None:
         super().__init__()
         self.view_title = view_title
         self.view_keys = view_keys
+        self.everywhere = everywhere
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
             yield Label("Keys  (esc to close)", id="help-title")
             with VerticalScroll():
-                yield Static(self._table("Everywhere", GLOBAL_KEYS))
+                yield Static(self._table("Everywhere", self.everywhere))
                 if self.view_keys:
                     yield Static(self._table(self.view_title, self.view_keys))
 

@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
-from hatchet_cli.cli.connection import short, trigger_text, when
+from hatchet_cli._cells import short, trigger_text, when
 from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.link import DaemonLink
+from hatchet_cli.tui.lists import ListTable
 from hatchet_cli.tui.messages import ShowRun
 from hatchet_cli.tui.view import View
 from hatchet_cli.tui.waterfall_bar import duration, status_text
@@ -79,7 +80,7 @@ class RunsView(View):
     def compose(self) -> ComposeResult:
         yield Static(id="runs-filters")
         yield Input(placeholder="workflow name (empty: every workflow)", id="runs-workflow")
-        table: DataTable[str | Text] = DataTable(id="runs-table", cursor_type="row")
+        table = ListTable(id="runs-table", zebra_stripes=False)
         table.add_column("run", key="id", width=8)
         table.add_column("workflow", key="workflow")
         table.add_column("status", key="status", width=9)
@@ -90,10 +91,19 @@ class RunsView(View):
 
     def on_mount(self) -> None:
         self._show_filters()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """Count up how long the unfinished runs shown have taken so far."""
+        if self.now is not None:
+            return  # a fixed time (the snapshots): nothing moves
+        for run in self.runs.values():
+            if not run.status.is_final and run.id in self.table.rows:
+                self._update_row(run)
 
     @property
-    def table(self) -> DataTable[str | Text]:
-        return self.query_one("#runs-table", DataTable)
+    def table(self) -> ListTable:
+        return self.query_one("#runs-table", ListTable)
 
     # Loading: thread workers read, the loop shows.
 
@@ -218,11 +228,11 @@ class RunsView(View):
     @property
     def selected_run_id(self) -> str | None:
         """The run under the cursor, if any."""
-        table = self.table
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = self.table.selected_key
         return None if key == MORE else key
+
+    def selected_id(self) -> str | None:
+        return self.selected_run_id
 
     # Actions.
 

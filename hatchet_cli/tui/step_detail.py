@@ -18,8 +18,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from hatchet_cli.cli.connection import short, trigger_text, when
-from hatchet_cli.tui.waterfall_bar import duration, status_text
+from hatchet_cli._cells import short, trigger_text, when
+from hatchet_cli.tui.waterfall_bar import elapsed, status_text
 
 if TYPE_CHECKING:
     from hatchetd.contracts.runs import JobRun, StepLog, StepRun, WorkflowRun
@@ -36,6 +36,8 @@ class StepDetail(VerticalScroll):
 
     text: str = ""
     """What the panel shows, as plain text."""
+    subject: str | None = None
+    """The id of the run, job run or step run shown."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="step-body")
@@ -43,9 +45,19 @@ class StepDetail(VerticalScroll):
     def on_mount(self) -> None:
         self.clear()
 
-    def _show(self, *parts: Text) -> None:
+    def _show(self, *parts: Text, subject: str | None = None, tail: bool = False) -> None:
+        """Show `parts` about `subject`: from its `tail` (a step still running: its newest log
+        lines) or its top; shown again, it follows its tail while the panel is scrolled to the
+        end, and stays put once the reader has scrolled up."""
+        same = subject is not None and subject == self.subject
+        at_end = self.scroll_y >= self.max_scroll_y
+        self.subject = subject
         self.text = "\n".join(part.plain for part in parts)
         self.query_one("#step-body", Static).update(Group(*parts))
+        if (same and at_end) or (not same and tail):
+            self.scroll_end(animate=False)  # after the layout: the new end
+        elif not same:
+            self.scroll_home(animate=False)
 
     def show_step(
         self,
@@ -65,7 +77,7 @@ class StepDetail(VerticalScroll):
             "  ",
             status_text(step.status.value),
             f"  attempt {step.attempt}  worker {short(step.worker_id)}  action {step.action}  ",
-            f"took {duration(step.started_at, step.finished_at, now)}",
+            elapsed(step.created_at, step.started_at, step.finished_at, now),
         )
         parts: list[Text] = [heading]
         if waiting:
@@ -86,7 +98,7 @@ class StepDetail(VerticalScroll):
                     f"{mark}#{attempt.attempt}  ",
                     status_text(attempt.status.value),
                     f"  worker {short(attempt.worker_id)}  created {attempt.created_at:%H:%M:%S}  ",
-                    f"took {duration(attempt.started_at, attempt.finished_at, now)}",
+                    elapsed(attempt.created_at, attempt.started_at, attempt.finished_at, now),
                     (f"  {first_error[0][:30]}" if first_error else "", "red"),
                 )
             )
@@ -96,7 +108,7 @@ class StepDetail(VerticalScroll):
             parts.append(Text("  (none)", style="dim"))
         for log in lines:
             parts.append(Text.assemble((f"  {log.at:%H:%M:%S.%f}"[:-3] + "  ", "dim"), log.line))
-        self._show(*parts)
+        self._show(*parts, subject=step.id, tail=not step.status.is_final)
 
     def show_job(self, job: JobRun, now: datetime) -> None:
         parts: list[Text] = [
@@ -105,13 +117,13 @@ class StepDetail(VerticalScroll):
                 (job.job_name, "bold"),
                 "  ",
                 status_text(job.status.value),
-                f"  took {duration(job.started_at, job.finished_at, now)}",
+                f"  {elapsed(job.created_at, job.started_at, job.finished_at, now)}",
             )
         ]
         if job.error:
             parts.append(Text(job.error, style="red"))
         parts.append(Text("Select one of its steps for its input, output and logs.", "dim"))
-        self._show(*parts)
+        self._show(*parts, subject=job.id)
 
     def show_run(self, run: WorkflowRun, now: datetime) -> None:
         trigger = trigger_text(run, full_ids=True)
@@ -122,12 +134,12 @@ class StepDetail(VerticalScroll):
                 "  ",
                 status_text(run.status.value),
                 f"  {trigger}  created {when(run.created_at)}  ",
-                f"took {duration(run.started_at, run.finished_at, now)}",
+                elapsed(run.created_at, run.started_at, run.finished_at, now),
             )
         ]
         if run.error:
             parts.append(Text(run.error, style="red"))
-        self._show(*parts)
+        self._show(*parts, subject=run.id)
 
     def clear(self) -> None:
         self._show(Text("Select a step to see its input, output, error and logs.", "dim"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hatchet_cli.cli.connection import short
+from hatchet_cli._cells import short
 from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.confirm import ConfirmScreen
 from hatchet_cli.tui.messages import ShowRun

@@ -20,11 +20,12 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Tree
 
-from hatchet_cli.cli.connection import short
-from hatchet_cli.cli.runs_waterfall import waterfall
+from hatchet_cli._cells import short
+from hatchet_cli._waterfall import waterfall
 from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.confirm import ConfirmScreen
 from hatchet_cli.tui.link import DaemonLink
+from hatchet_cli.tui.lists import TraceTree
 from hatchet_cli.tui.step_detail import StepDetail
 from hatchet_cli.tui.trace_rerun import ask_rerun
 from hatchet_cli.tui.view import View
@@ -40,7 +41,12 @@ RELOAD_DELAY = 0.1
 """Changes arriving within this many seconds of each other cause one reread of the trace."""
 _OF_A_RUN = frozenset({"run", "job_run", "step_run", "step_log"})
 """The kinds of change that belong to a run (and carry its id)."""
-BAR_WIDTH = 24
+MIN_BAR_WIDTH = 12
+"""The narrowest bar: on a narrow terminal the line is cut rather than the bar lost."""
+DEFAULT_WIDTH = 100
+"""The tree's width before it is laid out."""
+ROOT_INDENT, JOB_INDENT, STEP_INDENT = 2, 6, 8
+"""Where the labels start: after the root's toggle, a guide and a toggle, two guides."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,10 @@ class TraceView(View):
         self._reload_timer: Timer | None = None
         self._tree_shape: list[Node] = []
         self._tree_nodes: dict[Node, Any] = {}
+        self._label_widths: list[int] = []
 
     def compose(self) -> ComposeResult:
-        tree: Tree[Node] = Tree("no run shown: choose one in the runs view", id="trace-tree")
+        tree = TraceTree("no run shown: choose one in the runs view", id="trace-tree")
         tree.guide_depth = 4
         yield tree
         yield StepDetail(id="step-detail")
@@ -163,12 +170,60 @@ class TraceView(View):
         self.trace, self.run_id = trace, trace.run.id
         if logs is not None:
             self.logs = logs
+        labels = self._labels(trace, moment)
+        widths = [label.cell_len for _, label in labels]
+        shape = [node for node, _ in labels]
+        if shape == self._tree_shape and widths == self._label_widths:
+            for node, label in labels:
+                self._tree_nodes[node].set_label(label)
+        else:
+            # A tree measures its width when built: a label that grew would be cut.
+            self._build(trace, dict(labels))
+        self._label_widths = widths
+        self._show_detail()
+
+    def _labels(self, trace: RunTrace, moment: datetime) -> list[tuple[Node, Text]]:
+        """The tree's lines: the run, then each job run and its step runs, their bars as wide
+        as the tree leaves room for, every line padded to the tree's width."""
         run = trace.run
-        bars = waterfall(trace, moment, BAR_WIDTH)
         # The bars line up: jobs sit one guide (4 cells) plus their toggle (2) in, steps two guides.
-        names = [len(j.job_run.job_name) + 6 for j in trace.jobs]
-        names += [len(s.step_id) + 8 for j in trace.jobs for s in j.step_runs]
+        names = [len(j.job_run.job_name) + JOB_INDENT for j in trace.jobs]
+        names += [len(s.step_id) + STEP_INDENT for j in trace.jobs for s in j.step_runs]
         column = max(names, default=0)
+        statuses = [j.job_run.status.value for j in trace.jobs]
+        statuses += [s.status.value for j in trace.jobs for s in j.step_runs]
+        status_width = max(map(len, statuses), default=0)
+        waits = {wait.step_run_id: f"  {wait.message}" for wait in trace.waiting}
+        tails: dict[str, Text] = {}
+        for job in trace.jobs:
+            job_run = job.job_run
+            tails[job_run.id] = Text(duration(job_run.started_at, job_run.finished_at, moment))
+            for step in job.step_runs:
+                span = duration(step.started_at, step.finished_at, moment, created=step.created_at)
+                tails[step.id] = Text.assemble(
+                    f"#{step.attempt}  {short(step.worker_id)}  {span}",
+                    (waits.get(step.id, ""), "yellow"),
+                )
+        tail_width = max((tail.cell_len for tail in tails.values()), default=0)
+        # The line: name, 2, bar, 2, status, 2, tail; the rest of the width is the bar's.
+        width = self.trace_tree.scrollable_content_region.width or DEFAULT_WIDTH
+        bar_width = max(MIN_BAR_WIDTH, width - column - status_width - tail_width - 7)
+        bars = waterfall(trace, moment, bar_width)
+
+        def line(indent: int, name: Text, node_id: str, status: str) -> Text:
+            text = Text.assemble(
+                name,
+                " " * (column - indent - name.cell_len),
+                "  ",
+                bar_text(bars[node_id], status),
+                "  ",
+                status_text(status),
+                " " * (status_width - len(status)),
+                "  ",
+                tails[node_id],
+            )
+            return _padded(text, width - indent)
+
         root_label = Text.assemble(
             ("run ", "bold"),
             short(run.id),
@@ -180,46 +235,27 @@ class TraceView(View):
             _rerun_links(trace),
             ("   ░ queued  █ running", "dim"),
         )
-        labels: list[tuple[Node, Text]] = [(Node("run", run.id), root_label)]
-        waits = {wait.step_run_id: f"  {wait.message}" for wait in trace.waiting}
+        labels: list[tuple[Node, Text]] = [
+            (Node("run", run.id), _padded(root_label, width - ROOT_INDENT))
+        ]
         for job in trace.jobs:
             job_run = job.job_run
+            name = Text(job_run.job_name, "bold")
             labels.append(
-                (
-                    Node("job", job_run.id),
-                    Text.assemble(
-                        (job_run.job_name.ljust(column - 6), "bold"),
-                        "  ",
-                        bar_text(bars[job_run.id], job_run.status.value),
-                        "  ",
-                        status_text(job_run.status.value),
-                        f"  {duration(job_run.started_at, job_run.finished_at, moment)}",
-                    ),
-                )
+                (Node("job", job_run.id), line(JOB_INDENT, name, job_run.id, job_run.status.value))
             )
             for step in job.step_runs:
                 labels.append(
                     (
                         Node("step", step.id),
-                        Text.assemble(
-                            step.step_id.ljust(column - 8),
-                            "  ",
-                            bar_text(bars[step.id], step.status.value),
-                            "  ",
-                            status_text(step.status.value),
-                            f"  #{step.attempt}  {short(step.worker_id)}  ",
-                            duration(step.started_at, step.finished_at, moment),
-                            (waits.get(step.id, ""), "yellow"),
-                        ),
+                        line(STEP_INDENT, Text(step.step_id), step.id, step.status.value),
                     )
                 )
-        shape = [node for node, _ in labels]
-        if shape == self._tree_shape:
-            for node, label in labels:
-                self._tree_nodes[node].set_label(label)
-        else:
-            self._build(trace, dict(labels))
-        self._show_detail()
+        return labels
+
+    def on_resize(self) -> None:
+        if self.trace is not None:
+            self.call_after_refresh(self.show_trace, self.trace, None, self.logs)
 
     def _build(self, trace: RunTrace, labels: dict[Node, Text]) -> None:
         """Build the tree afresh, keeping the cursor on the same line."""
@@ -253,6 +289,10 @@ class TraceView(View):
         """What the cursor is on."""
         node = self.trace_tree.cursor_node
         return node.data if node is not None else None
+
+    def selected_id(self) -> str | None:
+        """The id of the run, job run or step run the cursor is on."""
+        return self.selected.id if self.selected is not None else None
 
     def _show_detail(self) -> None:
         trace, selected = self.trace, self.selected
@@ -315,6 +355,13 @@ class TraceView(View):
         self.notify(f"Run {short(trace.run.id)} is {trace.run.status.value}.")
         if self.run_id == trace.run.id:
             self.reload()
+
+
+def _padded(text: Text, width: int) -> Text:
+    """`text` with spaces up to `width` cells (the tree's lines are all as wide as the tree)."""
+    if text.cell_len < width:
+        text.append(" " * (width - text.cell_len))
+    return text
 
 
 def _rerun_links(trace: RunTrace) -> str:

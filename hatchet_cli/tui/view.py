@@ -39,3 +39,7 @@ class View(Widget):
     def apply_change(self, change: Change) -> None:
         """Apply one change of the stream, on the app's loop."""
         raise NotImplementedError
+
+    def selected_id(self) -> str | None:
+        """The id of what the cursor is on, for `y` to copy (None: nothing)."""
+        return None

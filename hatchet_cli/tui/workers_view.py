@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from hatchet_cli.tui.link import DaemonLink
+from hatchet_cli.tui.lists import ListTable
 from hatchet_cli.tui.view import View
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class WorkersView(View):
         self._ticks = 0
 
     def compose(self) -> ComposeResult:
-        table = DataTable[Any](id="workers-table", cursor_type="row", zebra_stripes=True)
+        table = ListTable(id="workers-table")
         table.add_column("name", key="name")
         table.add_column("id", key="id")
         table.add_column("status", key="status")
@@ -69,6 +70,9 @@ class WorkersView(View):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
+
+    def selected_id(self) -> str | None:
+        return self.query_one("#workers-table", ListTable).selected_key
 
     def now(self) -> datetime:
         clock = getattr(self.app, "now", None)

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Label, Static
 
 from hatchet_cli.client import DaemonUnreachable, HatchetError
 from hatchet_cli.tui.link import DaemonLink
+from hatchet_cli.tui.lists import ListTable
 from hatchet_cli.tui.messages import RunStarted
 from hatchet_cli.tui.run_input import RunInputScreen
 from hatchet_cli.tui.view import View
@@ -45,7 +46,7 @@ class WorkflowsView(View):
         self.broken_files: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        table = DataTable[Any](id="workflows-table", cursor_type="row", zebra_stripes=True)
+        table = ListTable(id="workflows-table")
         table.add_columns("name", "active", "version", "triggers", "file", "errors")
         yield table
         yield Label("Reload errors", classes="section-title")
@@ -117,6 +118,11 @@ class WorkflowsView(View):
         """The `WorkflowInfo` document of the row under the cursor, if there is one."""
         row = self.query_one("#workflows-table", DataTable).cursor_row
         return self.workflows[row] if 0 <= row < len(self.workflows) else None
+
+    def selected_id(self) -> str | None:
+        """The workflow's name: what `hatchet workflows show|run` take."""
+        workflow = self.selected_workflow()
+        return workflow["name"] if workflow is not None else None
 
     # -- starting a run by hand --------------------------------------------------------------
 

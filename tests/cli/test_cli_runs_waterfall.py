@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hatchet_cli._waterfall import Axis, waterfall
 from hatchet_cli.cli.runs_trace import trace_lines
-from hatchet_cli.cli.runs_waterfall import Axis, waterfall
 from hatchetd.contracts.enums import CancelReason, RunStatus, StepRunStatus, TriggerKind
 from hatchetd.contracts.runs import JobRun, JobRunTrace, RunTrace, StepRun, WorkflowRun
 

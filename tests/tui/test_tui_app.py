@@ -41,7 +41,7 @@ def test_a_daemon_that_is_away_shows_disconnected_retrying(closed_address: str) 
     drive(closed_address, scenario)
 
 
-def test_number_keys_tab_and_esc_switch_views(daemon: Daemon) -> None:
+def test_number_keys_brackets_and_esc_switch_views(daemon: Daemon) -> None:
     async def scenario(app: HatchetApp, pilot: Pilot[None], posted: list[Message]) -> None:
         assert app.current_view == "events"
         # As a person would: keys once the app has drawn and focused its first view.
@@ -50,7 +50,7 @@ def test_number_keys_tab_and_esc_switch_views(daemon: Daemon) -> None:
         assert app.current_view == "workflows"
         await pilot.press("4")
         assert app.current_view == "workers"
-        await pilot.press("tab")
+        await pilot.press("right_square_bracket")
         assert app.current_view == "trace"
         await pilot.press("2")
         assert app.current_view == "runs"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hatchet_cli.cli.connection import trigger_text
+from hatchet_cli._cells import trigger_text
 from hatchetd.contracts.enums import TriggerKind
 from hatchetd.contracts.runs import WorkflowRun
 

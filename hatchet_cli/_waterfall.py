@@ -1,5 +1,5 @@
-"""The waterfall bars of `hatchet runs show`: where each job run and step run sits on its run's
-time axis.
+"""The waterfall bars of `hatchet runs show` and of the TUI's trace: where each job run and step
+run sits on its run's time axis. Shared by the CLI and the TUI, so it imports neither.
 
 Pure: a trace and the moment `now` in, cells out (colour is the caller's business), so the bars
 are tested with fixed times. The axis spans the run, from its `created_at` to its `finished_at`
