@@ -1,7 +1,7 @@
 """The workflows view: every workflow the daemon loaded, and every file that does not load.
 
-Each workflow with its version, triggers (event keys and crons), file and whether it is active;
-below, the reload errors (`file:line: what`) of the files that broke. The daemon announces new
+Each workflow with its version, triggers (event keys and crons), the actions of its steps that no
+connected worker serves (those steps wait for a worker), file and whether it is active; below, the reload errors (`file:line: what`) of the files that broke. The daemon announces new
 versions on the change stream; a file that breaks changes no workflow, so while this view is
 shown it also rereads the (small) workflow list every `RECHECK` seconds.
 
@@ -47,7 +47,7 @@ class WorkflowsView(View):
 
     def compose(self) -> ComposeResult:
         table = ListTable(id="workflows-table")
-        table.add_columns("name", "active", "version", "triggers", "file", "errors")
+        table.add_columns("name", "active", "version", "triggers", "unserved", "file", "errors")
         yield table
         yield Label("Reload errors", classes="section-title")
         yield Static("", id="workflow-errors")
@@ -88,6 +88,7 @@ class WorkflowsView(View):
                 Text("yes", "green") if workflow["active"] else Text("no", "dim"),
                 workflow.get("version") or workflow["version_id"][:8],
                 ", ".join(triggers),
+                Text(", ".join(workflow.get("unserved_actions", [])), "yellow"),
                 workflow["file"],
                 Text(str(len(errors)), "bold red") if errors else "",
                 key=workflow["name"],
@@ -111,7 +112,8 @@ class WorkflowsView(View):
         self.query_one("#workflow-errors", Static).update(lines)
 
     def apply_change(self, change: Change) -> None:
-        if change.kind == "workflow":
+        # A worker that comes or goes changes which actions are unserved.
+        if change.kind in ("workflow", "worker"):
             self.reload()
 
     def selected_workflow(self) -> dict[str, Any] | None:

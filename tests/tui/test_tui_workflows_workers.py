@@ -11,6 +11,7 @@ from hatchet_cli.sdk import Worker
 from hatchet_cli.tui.app import HatchetApp
 from hatchet_cli.tui.workers_view import WorkersView
 from hatchet_cli.tui.workflows_view import WorkflowsView
+from tests.live import run_worker
 from tests.tui.tui_support import Daemon, drive, until
 
 
@@ -30,6 +31,23 @@ def test_workflows_show_versions_triggers_and_the_errors_of_a_broken_file(daemon
         assert "broken.yaml" in errors
 
     drive(daemon.address, scenario)
+
+
+def test_the_actions_no_worker_serves_are_listed_until_one_connects(address: str) -> None:
+    async def scenario(app: HatchetApp, pilot: Pilot[None], posted: list[Message]) -> None:
+        await pilot.press("3")
+        view = app.query_one(WorkflowsView)
+        table = app.query_one("#workflows-table", DataTable)
+
+        def unserved() -> str:
+            return str(table.get_row_at(0)[4]) if view.workflows else "?"
+
+        await until(pilot, lambda: unserved() not in ("?", ""), what="the unserved actions")
+        assert unserved() == "newsletter:add-user, postmark:email-from-template, sandbox:create"
+        with run_worker(address):
+            await until(pilot, lambda: unserved() == "", timeout=15, what="a worker serving them")
+
+    drive(address, scenario)
 
 
 def test_workers_show_actions_slots_and_heartbeat_and_lost_ones(
