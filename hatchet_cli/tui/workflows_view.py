@@ -1,9 +1,10 @@
 """The workflows view: every workflow the daemon loaded, and every file that does not load.
 
 Each workflow with its version, triggers (event keys and crons), the actions of its steps that no
-connected worker serves (those steps wait for a worker), file and whether it is active; below, the reload errors (`file:line: what`) of the files that broke. The daemon announces new
-versions on the change stream; a file that breaks changes no workflow, so while this view is
-shown it also rereads the (small) workflow list every `RECHECK` seconds.
+connected worker serves (those steps wait for a worker), file and whether it is active; below,
+the reload errors (`file:line: what`) of the files that broke. The daemon announces new versions
+on the change stream; a file that breaks changes no workflow, so while this view is shown it
+also rereads the (small) workflow list every `RECHECK` seconds.
 
 `r` starts the selected workflow by hand, whatever its triggers, with the input typed in a modal
 (`run_input.py`), and says which run it started.
