@@ -8,7 +8,9 @@ final, following its change stream; nothing is polled.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from hatchet_cli.cli.connection import to_json
 from hatchet_cli.cli.output import ExitCode, OutputFormat, data, diagnostic, emit, fail
@@ -22,6 +24,29 @@ if TYPE_CHECKING:
     from hatchetd.contracts.api import PushedEvent
     from hatchetd.contracts.events import Event
     from hatchetd.contracts.runs import WorkflowRun
+
+RunWait = Annotated[
+    bool, typer.Option("--wait", help="Wait for the run to end; exit 1 if it did not succeed.")
+]
+"""`--wait` of the commands that start one run (`workflows run`, `runs rerun`)."""
+
+WaitTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        min=0,
+        metavar="SECONDS",
+        help=f"With --wait: give up (exit 1) after this long (default {WAIT_TIMEOUT:g}).",
+        show_default=False,
+    ),
+]
+"""`--timeout` beside `--wait`."""
+
+
+def check_wait_options(wait: bool, timeout: float | None) -> None:
+    """`--timeout` alone is a usage error: there is nothing to give up on."""
+    if timeout is not None and not wait:
+        fail("--timeout goes with --wait", ExitCode.USAGE)
 
 
 def wait_and_report(

@@ -11,8 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from hatchet_cli.cli.connection import connect, daemon_errors
-from hatchet_cli.cli.events_wait import WAIT_TIMEOUT, run_and_report
-from hatchet_cli.cli.output import ExitCode, OutputFormat, diagnostic, emit, fail, output_option
+from hatchet_cli.cli.events_wait import (
+    WAIT_TIMEOUT,
+    RunWait,
+    WaitTimeout,
+    check_wait_options,
+    run_and_report,
+)
+from hatchet_cli.cli.output import OutputFormat, diagnostic, emit, output_option
 from hatchet_cli.cli.runs import RunId, runs_table
 
 RERUN_HELP = "\n\n".join(
@@ -59,24 +65,12 @@ def rerun(
             show_default=False,
         ),
     ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Wait for the run to end; exit 1 if it did not succeed.")
-    ] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            min=0,
-            metavar="SECONDS",
-            help=f"With --wait: give up (exit 1) after this long (default {WAIT_TIMEOUT:g}).",
-            show_default=False,
-        ),
-    ] = None,
+    wait: RunWait = False,
+    timeout: WaitTimeout = None,
     output: Annotated[OutputFormat, output_option("the new run's id")] = OutputFormat.table,
 ) -> None:
     """Rerun a run (see RERUN_HELP)."""
-    if timeout is not None and not wait:
-        fail("--timeout goes with --wait", ExitCode.USAGE)
+    check_wait_options(wait, timeout)
     with daemon_errors(), connect(ctx) as client:
         document = client.runs.rerun_document(
             run_id, from_failed=from_failed, idempotency_key=idempotency_key

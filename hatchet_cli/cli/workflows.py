@@ -9,14 +9,18 @@ import typer
 
 from hatchet_cli._cells import short, took, when
 from hatchet_cli.cli.connection import connect, daemon_errors, read_data, to_json
-from hatchet_cli.cli.events_wait import WAIT_TIMEOUT, run_and_report
+from hatchet_cli.cli.events_wait import (
+    WAIT_TIMEOUT,
+    RunWait,
+    WaitTimeout,
+    check_wait_options,
+    run_and_report,
+)
 from hatchet_cli.cli.output import (
-    ExitCode,
     OutputFormat,
     data,
     diagnostic,
     emit,
-    fail,
     output_option,
     print_table,
     style,
@@ -159,24 +163,12 @@ def run(
             show_default=False,
         ),
     ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Wait for the run to end; exit 1 if it did not succeed.")
-    ] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            min=0,
-            metavar="SECONDS",
-            help=f"With --wait: give up (exit 1) after this long (default {WAIT_TIMEOUT:g}).",
-            show_default=False,
-        ),
-    ] = None,
+    wait: RunWait = False,
+    timeout: WaitTimeout = None,
     output: Annotated[OutputFormat, output_option("the run's id")] = OutputFormat.table,
 ) -> None:
     """Start a workflow by hand (see RUN_HELP)."""
-    if timeout is not None and not wait:
-        fail("--timeout goes with --wait", ExitCode.USAGE)
+    check_wait_options(wait, timeout)
     body = read_data(given, "--input") if given is not None else {}
     with daemon_errors(), connect(ctx) as client:
         document = client.workflows.run_document(name, body, idempotency_key=idempotency_key)
